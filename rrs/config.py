@@ -153,6 +153,7 @@ class JudgeParams:
     seed: int = 0
     batch_size: int = 64
     calibration_folds: int = 5  # cross-fitted temperature scaling; 0 = uncalibrated
+    lexical_features: bool = True  # classifier also reads the lexical judge's 0/1 features
     validate_llm: bool = False  # also validate the LLM judge (SmolLM2: slow on CPU)
 
 

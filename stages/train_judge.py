@@ -3,7 +3,7 @@
 In:  the labelled response set (``response``, ``label``) and, optionally, the audit set, of
      which only the ``split == train`` rows are used (the ``heldout`` rows are dropped by
      :func:`rrs.judges.audit.training_rows` before anything is embedded); params ``judge.C``,
-     ``judge.seed``, ``judge.calibration_folds``.
+     ``judge.seed``, ``judge.calibration_folds``, ``judge.lexical_features``.
 Out: the classifier (weights and calibration temperature) as plain JSON.
 Run: ``rrs train-judge --labelled data/train/judge_labelled.csv --audit data/audit/audit.csv
      --out models/judge/classifier.json``
@@ -20,6 +20,7 @@ from rrs.embed import embed, load_encoder
 from rrs.io import read_table
 from rrs.judges.audit import check_values, read_audit, training_rows
 from rrs.judges.classifier import fit_classifier
+from rrs.judges.lexical import LexicalJudge
 from rrs.labels import LABELS
 from stages.common import params_option, read_params
 
@@ -38,6 +39,8 @@ def cli(labelled: Path, audit: Path | None, out: Path, params_path: Path) -> Non
     rows = training_rows(table, read_audit(audit) if audit is not None else None)
     emb = embed(list(rows["response"]), load_encoder(), batch_size=cfg.batch_size)
     clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
-                         calibration_folds=cfg.calibration_folds)
+                         calibration_folds=cfg.calibration_folds,
+                         responses=list(rows["response"]),
+                         lexical=LexicalJudge() if cfg.lexical_features else None)
     clf.meta["n_by_source"] = {k: int(v) for k, v in sorted(rows["source"].value_counts().items())}
     clf.save(out)
