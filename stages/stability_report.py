@@ -33,4 +33,4 @@ def cli(metrics_dir: Path, reference: Path, out_dir: Path, tables_dir: Path) -> 
     ref = read_reference(reference)
     write_all(summary, prompts, per_temp, ref, out_dir)
     write_stability_tables(summary["variants"], per_temp, ref, summary["config"]["judge"],
-                           tables_dir)
+                           tables_dir, params=summary.get("params"))

@@ -55,7 +55,7 @@ def stability_rows(variants: dict, per_temp: pd.DataFrame, reference: pd.DataFra
              " / ".join(_pct(overall.get(f"share_{k}")) for k in ("refuse", "partial", "comply")),
              " / ".join(_num(ref.get(("mean_ssi", t))) for t in temps),
              " / ".join(_pct(ref.get(("comply_rate", t))) for t in temps)]]
-    for model, by_steps in variants.items():
+    for model, by_steps in variants.items():  # callers pass them ordered by size
         for steps, v in sorted(by_steps.items(), key=lambda kv: int(kv[0])):
             pt = per_temp[(per_temp["model"] == model) & (per_temp["steps"].astype(int) == int(steps))]
             pt = pt.set_index(pt["temperature"].astype(float))
@@ -79,8 +79,15 @@ NOTE = ("The models differ: the first row is Llama 3.1 8B Instruct on 876 Beaver
 
 
 def write_stability_tables(variants: dict, per_temp: pd.DataFrame, reference: pd.DataFrame,
-                           judge: str, out_dir: str | os.PathLike) -> list[Path]:
-    """Write ``<out_dir>/stability.md`` and ``<out_dir>/stability.tex``."""
+                           judge: str, out_dir: str | os.PathLike,
+                           params: dict | None = None) -> list[Path]:
+    """Write ``<out_dir>/stability.md`` and ``<out_dir>/stability.tex``.
+
+    Args:
+        params: model -> parameter count; rows are ordered by it (then alias) when given.
+    """
+    params = params or {}
+    variants = {m: variants[m] for m in sorted(variants, key=lambda m: (params.get(m, 0), m))}
     header, rows = stability_rows(variants, per_temp, reference)
     t0 = reference[(reference["metric"] == "mean_ssi") & (reference["temperature"] == 0)]
     note = NOTE.format(judge=judge, ref_t0=float(t0["value"].iloc[0]) if len(t0) else float("nan"))
