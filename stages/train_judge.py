@@ -1,8 +1,12 @@
 """Stage ``train_judge``: fit the refusal classifier (MiniLM embeddings + logistic regression).
 
-In:  the labelled response set (``response``, ``label``); params ``judge.C``, ``judge.seed``.
-Out: the classifier as plain JSON.
-Run: ``rrs train-judge --labelled data/train/judge_labelled.csv --out models/judge/classifier.json``
+In:  the labelled response set (``response``, ``label``) and, optionally, the audit set, of
+     which only the ``split == train`` rows are used (the ``heldout`` rows are dropped by
+     :func:`rrs.judges.audit.training_rows` before anything is embedded); params ``judge.C``,
+     ``judge.seed``, ``judge.calibration_folds``.
+Out: the classifier (weights and calibration temperature) as plain JSON.
+Run: ``rrs train-judge --labelled data/train/judge_labelled.csv --audit data/audit/audit.csv
+     --out models/judge/classifier.json``
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import click
 
 from rrs.config import JudgeParams, section
 from rrs.embed import embed, load_encoder
-from rrs.io import InputError, read_table
+from rrs.io import read_table
+from rrs.judges.audit import check_values, read_audit, training_rows
 from rrs.judges.classifier import fit_classifier
 from rrs.labels import LABELS
 from stages.common import params_option, read_params
@@ -21,16 +26,18 @@ from stages.common import params_option, read_params
 
 @click.command("train-judge")
 @click.option("--labelled", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--audit", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Audit set; only its split=train rows are fitted on.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @params_option
-def cli(labelled: Path, out: Path, params_path: Path) -> None:
-    """Fit the three-way refusal classifier on the labelled response set."""
+def cli(labelled: Path, audit: Path | None, out: Path, params_path: Path) -> None:
+    """Fit the three-way refusal classifier on the labelled set (+ the audit's train part)."""
     cfg = section(read_params(params_path), "judge", JudgeParams)
     table = read_table(labelled, required=("response", "label"))
-    bad = ~table["label"].isin(LABELS)
-    if bad.any():
-        row = int(bad.to_numpy().argmax())
-        raise InputError(labelled, f"label {table['label'].iloc[row]!r} is not one of "
-                         f"{', '.join(LABELS)}", row=row + 1, field="label")
-    emb = embed(list(table["response"]), load_encoder(), batch_size=cfg.batch_size)
-    fit_classifier(emb, list(table["label"]), C=cfg.C, seed=cfg.seed).save(out)
+    check_values(table, labelled, "label", LABELS)
+    rows = training_rows(table, read_audit(audit) if audit is not None else None)
+    emb = embed(list(rows["response"]), load_encoder(), batch_size=cfg.batch_size)
+    clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
+                         calibration_folds=cfg.calibration_folds)
+    clf.meta["n_by_source"] = {k: int(v) for k, v in sorted(rows["source"].value_counts().items())}
+    clf.save(out)

@@ -202,7 +202,8 @@ def test_classifier_matches_sklearn_probabilities(encoder):
     labels = [lab for lab in LABELS for _ in TRAIN[lab]]
     emb = embed(texts, encoder, progress=False).astype(np.float64)
     ref = LogisticRegression(C=10.0, max_iter=5000, random_state=0).fit(emb, labels)
-    ours = fit_classifier(emb, labels, C=10.0, seed=0)
+    ours = fit_classifier(emb, labels, C=10.0, seed=0, calibration_folds=0)  # temperature 1
+    assert ours.temperature == 1.0
     order = [list(ref.classes_).index(c) for c in ours.classes]
     np.testing.assert_allclose(ours.predict_proba(emb), ref.predict_proba(emb)[:, order],
                                atol=1e-10)
@@ -210,18 +211,19 @@ def test_classifier_matches_sklearn_probabilities(encoder):
 
 def test_classifier_json_round_trip_is_exact(trained):
     text = trained.to_json()
-    assert json.loads(text)["format"] == "rrs-refusal-classifier/1"
+    assert json.loads(text)["format"] == "rrs-refusal-classifier/2"
     back = RefusalClassifier.from_json(text)
     x = np.random.default_rng(0).normal(size=(5, trained.coef.shape[1]))
     np.testing.assert_array_equal(back.predict_proba(x), trained.predict_proba(x))
     assert back.classes == trained.classes and back.meta == trained.meta
+    assert back.temperature == trained.temperature != 1.0
 
 
 def test_classifier_save_load_via_registry(trained, tmp_path):
     path = tmp_path / "clf.json"
     trained.save(path)
     judge = get_judge("classifier", path=str(path), encoder=trained._encoder)
-    assert judge.version == "classifier-v1" and isinstance(judge, Judge)
+    assert judge.version == "classifier-v2" and isinstance(judge, Judge)
     prompts, responses = ["p"] * len(HELD_OUT), [r for r, _ in HELD_OUT]
     assert judge(prompts, responses) == trained(prompts, responses)
     ensemble = get_judge("ensemble", path=str(path), encoder=trained._encoder)
@@ -231,6 +233,40 @@ def test_classifier_save_load_via_registry(trained, tmp_path):
 def test_classifier_rejects_other_format():
     with pytest.raises(ValueError, match="not a"):
         RefusalClassifier.from_json(json.dumps({"format": "pickle"}))
+    with pytest.raises(ValueError, match="rrs-refusal-classifier/1"):  # uncalibrated layout
+        RefusalClassifier.from_json(json.dumps({"format": "rrs-refusal-classifier/1",
+                                                "version": "classifier-v1"}))
+
+
+def test_temperature_divides_logits_and_keeps_labels():
+    # logits (2, 0, 0): T = 1 gives e^2 / (e^2 + 2) = 0.786986; T = 2 gives e / (e + 2) = 0.576117
+    sharp = RefusalClassifier(np.zeros((3, 4)), [2.0, 0.0, 0.0], [REFUSE, PARTIAL, COMPLY])
+    soft = RefusalClassifier(np.zeros((3, 4)), [2.0, 0.0, 0.0], [REFUSE, PARTIAL, COMPLY],
+                             temperature=2.0)
+    x = np.zeros((1, 4))
+    assert sharp.predict_proba(x)[0, 0] == pytest.approx(0.786986, abs=1e-6)
+    assert soft.predict_proba(x)[0, 0] == pytest.approx(0.576117, abs=1e-6)
+    assert [v.label for v in soft(["p"], ["x"], embeddings=x)] == [REFUSE]
+    with pytest.raises(ValueError, match="temperature"):
+        RefusalClassifier(np.zeros((3, 4)), [0.0] * 3, [REFUSE, PARTIAL, COMPLY], temperature=0)
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    from rrs.judges.classifier import fit_temperature
+
+    # labels drawn from softmax(z / 2): the log-loss minimiser is close to T = 2
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=4.0, size=(4000, 3))
+    p = np.exp(z / 2) / np.exp(z / 2).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in p])
+    assert fit_temperature(z, y) == pytest.approx(2.0, rel=0.1)
+
+
+def test_fit_records_cross_fitted_calibration(trained):
+    cal = trained.meta["calibration"]
+    assert cal["method"] == "temperature" and cal["folds"] == 5
+    assert cal["oof_nll"] <= cal["oof_nll_raw"]  # the fitted T never does worse than T = 1
+    assert cal["temperature"] == pytest.approx(trained.temperature, abs=1e-6)
 
 
 def test_classifier_labels_held_out_cases(trained):
@@ -271,19 +307,19 @@ def test_ensemble_upgrades_refuse_to_partial_on_lexical_leakage():
     # p_refuse = (e^2 + 1) / (e^2 + 2) = 8.389 / 9.389 = 0.8935, from the classifier
     assert [v.label for v in out] == [PARTIAL, REFUSE]
     assert [v.p_refuse for v in out] == pytest.approx([0.893493] * 2, abs=1e-6)
-    assert ens.version == "ensemble-v1(classifier-v1+lexical-v1)"
+    assert ens.version == "ensemble-v1(classifier-v2+lexical-v1)"
 
 
 # --- registry --------------------------------------------------------------------------------
 
 def test_registry_names():
-    assert set(JUDGES) == {"lexical", "classifier", "ensemble"}
+    assert set(JUDGES) >= {"lexical", "classifier", "ensemble", "jbb_prefix", "gcg_prefix"}
     assert get_judge("lexical").version == "lexical-v1"
 
 
 def test_registry_error_lists_known_judges():
     with pytest.raises(ValueError, match="unknown judge 'gpt4'; known judges: classifier, "
-                                         "ensemble, lexical"):
+                                         "ensemble, gcg_prefix, jbb_prefix, lexical"):
         get_judge("gpt4")
 
 

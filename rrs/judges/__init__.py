@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
@@ -79,11 +80,32 @@ def _ensemble(path: str, **kwargs) -> Judge:
     return EnsembleJudge(RefusalClassifier.load(path, **kwargs), LexicalJudge())
 
 
+def _jbb_prefix() -> Judge:
+    from rrs.judges.baselines import jbb_prefix_judge
+
+    return jbb_prefix_judge()
+
+
+def _gcg_prefix() -> Judge:
+    from rrs.judges.baselines import gcg_prefix_judge
+
+    return gcg_prefix_judge()
+
+
+def _llm(model_dir: str, gguf_file: str | None = None, **kwargs) -> Judge:
+    from rrs.judges.llm import LLMJudge
+
+    return LLMJudge(model_dir, gguf_file=gguf_file, **kwargs)
+
+
 # name -> factory; imports are lazy so the lexical judge never loads torch.
 JUDGES: Mapping[str, Callable[..., Judge]] = MappingProxyType({
     "lexical": _lexical,
     "classifier": _classifier,  # needs path= to the trained JSON
     "ensemble": _ensemble,  # needs path= to the trained JSON
+    "jbb_prefix": _jbb_prefix,  # public baseline: JailbreakBench's StringClassifier phrases
+    "gcg_prefix": _gcg_prefix,  # public baseline: GCG's (llm-attacks) test prefixes
+    "llm": _llm,  # needs model_dir= (see rrs.judges.llm.default_llm_judge_source)
 })
 
 
@@ -101,4 +123,42 @@ def get_judge(name: str, **kwargs) -> Judge:
     return factory(**kwargs)
 
 
-__all__ = ["JUDGES", "Judge", "Verdict", "check_lengths", "get_judge"]
+# Judges built on the trained classifier: they need its JSON and accept precomputed embeddings.
+EMBEDDING_JUDGES = frozenset({"classifier", "ensemble"})
+
+
+def build_judge(name: str, classifier: str | None = None, encoder=None,
+                llm_model: str | None = None, seed: int = 0) -> Judge:
+    """Any registered judge, given what its factory needs.
+
+    Args:
+        classifier: trained classifier JSON (for EMBEDDING_JUDGES).
+        encoder: a loaded sentence encoder to share (for EMBEDDING_JUDGES).
+        llm_model: model directory or .gguf file for ``llm`` (default: packaged SmolLM2).
+        seed: the LLM judge's seed.
+
+    Raises:
+        ValueError: options that don't fit the judge, or a missing classifier or LLM model.
+    """
+    if llm_model is not None and name != "llm":
+        raise ValueError("--llm-model applies only to --judge llm")
+    if name in EMBEDDING_JUDGES:
+        if classifier is None or not Path(classifier).is_file():
+            raise ValueError(f"classifier file {classifier} not found: run `dvc repro "
+                             "train_judge` first or pass --classifier")
+        return get_judge(name, path=str(classifier), encoder=encoder)
+    if name == "llm":
+        if llm_model is not None:
+            return get_judge("llm", model_dir=str(llm_model), seed=seed)
+        from rrs.judges.llm import default_llm_judge_source
+
+        try:
+            model_dir, gguf_file = default_llm_judge_source()
+        except RuntimeError as err:
+            raise ValueError(f"{err}, or pass --llm-model") from None
+        return get_judge("llm", model_dir=model_dir, gguf_file=gguf_file, seed=seed)
+    return get_judge(name)
+
+
+__all__ = ["EMBEDDING_JUDGES", "JUDGES", "Judge", "Verdict", "build_judge", "check_lengths",
+           "get_judge"]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from rrs.config import JudgeParams
 from rrs.embed import embed, load_encoder
-from rrs.judges import get_judge
+from rrs.judges import EMBEDDING_JUDGES, build_judge
 from rrs.judges.classifier import RefusalClassifier
 from rrs.judges.lexical import LexicalJudge
 from rrs.metrics import is_valid
@@ -45,9 +45,10 @@ def judge_responses(prompts: Sequence[str], responses: Sequence[str], cfg: Judge
         chosen, version = by_clf, clf.version
     elif cfg.name == "lexical":
         chosen, version = by_lex, LexicalJudge().version
-    else:
-        judge = get_judge(cfg.name, path=classifier, encoder=encoder)
-        chosen, version = judge(prompts, responses, embeddings=emb), judge.version
+    else:  # any other registered judge, built as `rrs judge` builds it
+        judge = build_judge(cfg.name, str(classifier), encoder, seed=cfg.seed)
+        extra = {"embeddings": emb} if cfg.name in EMBEDDING_JUDGES else {}
+        chosen, version = judge(prompts, responses, **extra), judge.version
     frame = pd.DataFrame({
         "valid": [is_valid(r) for r in responses],
         "label": [v.label for v in chosen],

@@ -1,0 +1,71 @@
+"""The labelled audit set and how it is split between fitting and validation.
+
+``data/audit/audit.csv`` has one row per response with columns ``id, prompt, response,
+label, stratum, split``: ``label`` is REFUSE / PARTIAL / COMPLY as the annotator read it,
+``stratum`` the kind of case (plain_refusal, leakage, trap_refusal_words, ...), and ``split``
+``train`` (may be used to fit and calibrate the classifier) or ``heldout`` (used only to
+validate judges, never to fit, calibrate or choose anything).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from rrs.io import InputError, read_table
+from rrs.labels import LABELS
+
+AUDIT_COLUMNS = ("id", "prompt", "response", "label", "stratum", "split")
+TRAIN, HELDOUT = "train", "heldout"
+SPLITS = (TRAIN, HELDOUT)
+
+
+def check_values(frame: pd.DataFrame, path: str | os.PathLike, column: str,
+                 allowed: tuple[str, ...]) -> None:
+    """Raise :class:`InputError` naming the first row whose ``column`` is not ``allowed``."""
+    bad = ~frame[column].isin(allowed)
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise InputError(path, f"{column} {frame[column].iloc[row]!r} is not one of "
+                         f"{', '.join(allowed)}", row=row + 1, field=column)
+
+
+def read_audit(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check the audit set (columns, labels, splits, unique ids).
+
+    Raises:
+        InputError: naming the file, row and field at fault.
+    """
+    frame = read_table(path, required=AUDIT_COLUMNS)
+    check_values(frame, path, "label", LABELS)
+    check_values(frame, path, "split", SPLITS)
+    dup = frame["id"].duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().argmax())
+        raise InputError(path, f"duplicate id {frame['id'].iloc[row]!r}", row=row + 1,
+                         field="id")
+    return frame
+
+
+def audit_part(frame: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of one split, in file order, with a fresh index."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    return frame[frame["split"] == split].reset_index(drop=True)
+
+
+def training_rows(labelled: pd.DataFrame, audit: pd.DataFrame | None) -> pd.DataFrame:
+    """What the classifier is fitted and calibrated on: the labelled set plus audit ``train``.
+
+    The audit's ``heldout`` rows are dropped here, the only place the fit data are assembled,
+    so no held-out response can reach fitting or calibration.
+
+    Returns:
+        Columns ``response, label, source`` (``judge_labelled`` or ``audit_train``).
+    """
+    parts = [labelled[["response", "label"]].assign(source="judge_labelled")]
+    if audit is not None:
+        parts.append(audit_part(audit, TRAIN)[["response", "label"]]
+                     .assign(source="audit_train"))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,107 @@
+"""Stage ``validate_judges``: score every judge against the held-out audit labels.
+
+Judges: lexical, classifier, ensemble (this project), the LLM judge when params
+``judge.validate_llm`` is true, and the public baselines jbb_prefix and gcg_prefix. Only the
+audit rows with ``split == heldout`` are read for scoring; they are never fitted on (see
+``train_judge``). Per judge: accuracy, macro-F1, refusal-cue precision / recall / F1, Cohen's
+kappa vs the audit labels, UNPARSED count, ECE where it has ``p_refuse``, per-stratum accuracy;
+and kappa between every pair of judges. Numbers are rounded to 6 decimals.
+
+In:  the audit set, the trained classifier; params ``judge``.
+Out: ``<metrics-dir>/judges.json`` (DVC metrics), ``<metrics-dir>/judges_table.csv``,
+     ``<metrics-dir>/confusion/<judge>.csv`` (``actual,predicted``: DVC confusion plots),
+     ``<tables-dir>/judges.md`` and ``<tables-dir>/judges.tex``.
+Run: ``rrs validate-judges --audit data/audit/audit.csv --classifier
+     models/judge/classifier.json --metrics-dir metrics --tables-dir paper/tables``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import click
+import pandas as pd
+
+from rrs.config import JudgeParams, section
+from rrs.embed import embed, load_encoder
+from rrs.io import write_csv, write_json, write_text
+from rrs.judges import EMBEDDING_JUDGES, Judge, Verdict, build_judge
+from rrs.judges.audit import HELDOUT, audit_part, read_audit
+from rrs.judges.validation import (DIGITS, TARGET, judge_scores, meets_target, pairwise_kappa,
+                                   per_stratum_accuracy, rounded)
+from rrs.report.judge_tables import COLUMNS, OURS, judges_latex, judges_markdown
+from stages.common import params_option, read_params
+
+OURS_JUDGES = ("lexical", "classifier", "ensemble")
+BASELINES = ("jbb_prefix", "gcg_prefix")
+
+
+def summarise(truth: Sequence[str], strata: Sequence[str],
+              verdicts: Mapping[str, Sequence[Verdict]], judges: Mapping[str, Judge],
+              default: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """Scores of every judge: the metrics JSON, the per-judge table and per-stratum accuracy.
+
+    Args:
+        truth: reference labels of the held-out responses.
+        strata: the stratum of each response.
+        verdicts: judge name -> one Verdict per response, in table order.
+        judges: judge name -> the judge (for ``version`` and ``source``).
+        default: the study's judge (params ``judge.name``), marked in the table.
+    """
+    summary = {"n_heldout": len(truth), "default_judge": default, "target": dict(TARGET),
+               "judges": {}}
+    rows, strata_cols = [], {}
+    for name, out in verdicts.items():
+        labels = [v.label for v in out]
+        scores = judge_scores(truth, labels, [v.p_refuse for v in out])
+        per_stratum = per_stratum_accuracy(truth, labels, strata)
+        source = getattr(judges[name], "source", OURS)
+        summary["judges"][name] = {"version": judges[name].version, "source": source, **scores,
+                                   "meets_target": meets_target(scores),
+                                   "per_stratum": per_stratum}
+        rows.append({"judge": name, "version": judges[name].version, "source": source,
+                     "default": name == default, **scores, "meets_target": meets_target(scores)})
+        strata_cols[name] = {s: v["accuracy"] for s, v in per_stratum.items()}
+    summary["pairwise_kappa"] = pairwise_kappa({n: [v.label for v in out]
+                                                for n, out in verdicts.items()})
+    table = pd.DataFrame(rows).reindex(columns=list(COLUMNS)).round(DIGITS)
+    counts = pd.Series(strata).value_counts().sort_index().rename("n")
+    strata_table = pd.concat([counts, pd.DataFrame(strata_cols)], axis=1).round(DIGITS)
+    return rounded(summary), table, strata_table
+
+
+@click.command("validate-judges")
+@click.option("--audit", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--classifier", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--metrics-dir", type=click.Path(path_type=Path), required=True)
+@click.option("--tables-dir", type=click.Path(path_type=Path), required=True)
+@params_option
+def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
+        params_path: Path) -> None:
+    """Score every judge on the held-out audit part; write metrics, plots and tables."""
+    cfg = section(read_params(params_path), "judge", JudgeParams)
+    heldout = audit_part(read_audit(audit), HELDOUT).sort_values("id", kind="stable")
+    if heldout.empty:
+        raise click.UsageError(f"{audit} has no split={HELDOUT} rows")
+    prompts, responses = list(heldout["prompt"]), list(heldout["response"])
+    truth, strata = list(heldout["label"]), list(heldout["stratum"])
+    encoder = load_encoder()
+    emb = embed(responses, encoder, batch_size=cfg.batch_size)
+    names = OURS_JUDGES + (("llm",) if cfg.validate_llm else ()) + BASELINES
+    judges, verdicts = {}, {}
+    for name in names:
+        judges[name] = build_judge(name, classifier, encoder, seed=cfg.seed)
+        kwargs = {"embeddings": emb} if name in EMBEDDING_JUDGES else {}  # embedded once above
+        verdicts[name] = judges[name](prompts, responses, **kwargs)
+    summary, table, strata_table = summarise(truth, strata, verdicts, judges, cfg.name)
+    summary["classifier_temperature"] = round(judges["classifier"].temperature, DIGITS)
+    texts = {tables_dir / "judges.md": judges_markdown(table, strata_table),
+             tables_dir / "judges.tex": judges_latex(table)}
+    write_json(metrics_dir / "judges.json", summary)
+    write_csv(metrics_dir / "judges_table.csv", table)
+    for name, out in verdicts.items():
+        write_csv(metrics_dir / "confusion" / f"{name}.csv",
+                  pd.DataFrame({"actual": truth, "predicted": [v.label for v in out]}))
+    for path, text in texts.items():
+        write_text(path, text)
