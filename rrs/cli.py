@@ -25,6 +25,11 @@ COMMANDS = {
     "metrics": ("stages.metrics:cli", "Compute Table 1 and the metrics files."),
     "tables": ("stages.report:tables_cli", "Write Table 1 as LaTeX and Markdown."),
     "figures": ("stages.report:figures_cli", "Draw the RRR / RD / CE figures."),
+    "stability-generate": ("stages.stability_generate:cli",
+                           "Sample the harmful set under every temperature x seed."),
+    "stability": ("stages.stability:cli", "Judge the sweep; SSI, flips and aggregates."),
+    "stability-figures": ("stages.stability_report:cli",
+                          "Draw the five stability figures and the stability table."),
 }
 
 

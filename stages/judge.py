@@ -20,12 +20,8 @@ import numpy as np
 import pandas as pd
 
 from rrs.config import JudgeParams, section
-from rrs.embed import embed, load_encoder
 from rrs.io import InputError, atomic_path, read_table, write_csv
-from rrs.judges import EMBEDDING_JUDGES, build_judge
-from rrs.judges.classifier import RefusalClassifier
-from rrs.judges.lexical import LexicalJudge
-from rrs.metrics import is_valid
+from rrs.judges.apply import judge_responses
 from stages.common import params_option, read_params
 
 KEY = ["model", "steps", "set", "id"]
@@ -55,27 +51,8 @@ def cli(generations: Path, classifier: Path, out_dir: Path, params_path: Path) -
     """Judge and embed every generated response."""
     cfg = section(read_params(params_path), "judge", JudgeParams)
     frame = read_generations(generations)
-    prompts, responses = list(frame["prompt"]), list(frame["response"])
-    encoder = load_encoder()
-    emb = embed(responses, encoder, batch_size=cfg.batch_size)
-    clf = RefusalClassifier.load(classifier, encoder=encoder)
-    by_clf = clf(prompts, responses, embeddings=emb)
-    lexical = LexicalJudge()
-    by_lex = lexical(prompts, responses)
-    if cfg.name == "classifier":
-        chosen, version = by_clf, clf.version
-    elif cfg.name == "lexical":
-        chosen, version = by_lex, lexical.version
-    else:  # any other registered judge, built as `rrs judge` builds it
-        judge = build_judge(cfg.name, classifier, encoder, seed=cfg.seed)
-        extra = {"embeddings": emb} if cfg.name in EMBEDDING_JUDGES else {}
-        chosen, version = judge(prompts, responses, **extra), judge.version
-    frame["valid"] = [is_valid(r) for r in responses]
-    frame["label"] = [v.label for v in chosen]
-    frame["p_refuse"] = [round(v.p_refuse, 6) for v in by_clf]
-    frame["label_classifier"] = [v.label for v in by_clf]
-    frame["label_lexical"] = [v.label for v in by_lex]
-    frame["judge"], frame["judge_version"] = cfg.name, version
+    labels, emb = judge_responses(frame["prompt"], frame["response"], cfg, classifier)
+    frame = pd.concat([frame, labels], axis=1)
     with atomic_path(out_dir / "embeddings.npy") as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, emb)

@@ -33,6 +33,9 @@ REDUCED = {
     "attack": {"steps": 10, "eval_every": 5, "batch_size": 4},
     "generate": {"max_new_tokens": 12},
     "metrics": {"n_boot": 100},
+    # 2 temperatures x 2 seeds; the attacked variant at the last saved budget
+    "stability": {"temperatures": [0.0, 1.0], "seeds": [42, 43], "attacked_steps": 10,
+                  "batch_size": 240, "n_boot": 100},
 }
 
 
@@ -92,6 +95,21 @@ def test_repro_writes_figures_tables_and_side_by_side(project):
     assert set(sbs["model"]) == {"org-a", "org-b"}
 
 
+def test_repro_writes_stability_metrics_figures_and_table(project):
+    per_t = pd.read_csv(project / "metrics/stability_per_temperature.csv")
+    assert sorted(set(zip(per_t["model"], per_t["steps"]))) == [
+        (m, s) for m in ("org-a", "org-b") for s in (0, 10)]
+    assert (per_t.loc[per_t["temperature"] == 0, "mean_ssi"] == 1.0).all()  # greedy reused
+    prompts = pd.read_csv(project / "metrics/stability_per_prompt.csv")
+    assert prompts["ssi"].between(0, 1).all() and (prompts["n"] == 4).all()
+    summary = (project / "metrics/stability.json").read_text()
+    assert '"reused_greedy": true' in summary
+    for stem in ("ssi_distribution", "flip_rate", "temperature_effect",
+                 "stability_vs_compliance", "model_comparison"):
+        assert (project / "figures/stability" / f"{stem}.png").stat().st_size > 1000
+    assert "Larsen 2025" in (project / "paper/tables/stability.md").read_text()
+
+
 def test_second_repro_runs_nothing(project):
     out = run(["dvc", "repro"], project)
     assert stages_run(out) == []
@@ -121,6 +139,16 @@ def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
     table = pd.read_csv(project / "metrics/table1.csv")
     attacked = table[table["steps"] > 0]
     assert (attacked["rd"] == attacked["rd_mean"]).all()
+    run(["git", "checkout", "--", "."], project)
+    run(["dvc", "checkout", "-q"], project)
+
+
+def test_stability_seeds_change_reruns_only_stability_stages(project):
+    out = run(["dvc", "exp", "run", "-S", "stability.seeds=[42,43,44]"], project)
+    assert sorted(stages_run(out)) == ["stability", "stability_figures",
+                                       "stability_generate@org-a", "stability_generate@org-b"]
+    prompts = pd.read_csv(project / "metrics/stability_per_prompt.csv")
+    assert (prompts["n"] == 6).all()
     run(["git", "checkout", "--", "."], project)
     run(["dvc", "checkout", "-q"], project)
 
