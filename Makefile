@@ -4,9 +4,22 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH := $(shell grep '^torch==' requirements.lock)
 
-.PHONY: setup repro test benchmark lock clean-venv
+.PHONY: setup tex repro test benchmark lock clean-venv
 
-setup: $(VENV)/.installed
+# TeX builds the paper (stage `paper`); poppler's pdftotext lets the tests read the PDF back.
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended \
+	texlive-fonts-recommended poppler-utils
+
+setup: tex $(VENV)/.installed
+
+tex:
+	@if ! command -v latexmk >/dev/null || ! command -v pdftotext >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing TeX from Debian: $(TEX_PACKAGES)"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(TEX_PACKAGES) >/dev/null; \
+	fi
 
 # The lock pins every package, transitive ones included, so it installs with --no-deps: what
 # the lock says is exactly what is installed. torch first and alone: on the CPU machines this project targets, pip's find-links supply

@@ -102,5 +102,7 @@ def clear_chunks(keys: Sequence[str], partial: Path) -> None:
     """Delete this run's chunk files, and ``partial`` itself once it is empty."""
     for key in keys:
         (partial / f"{key}.csv").unlink(missing_ok=True)
+        for stale in partial.glob(f".{key}.csv.*"):  # a write killed before its rename
+            stale.unlink(missing_ok=True)
     if partial.is_dir() and not any(partial.iterdir()):
         partial.rmdir()

@@ -58,8 +58,9 @@ def project(tmp_path_factory) -> Path:
                            capture_output=True, text=True, check=True).stdout.split("\n")
     for rel in filter(None, files):
         src = REPO / rel
-        if src.is_file() and not rel.startswith(("metrics/", "figures/", "paper/tables/")) \
-                and rel != "dvc.lock":
+        if src.is_file() and not rel.startswith(("metrics/", "figures/", "paper/tables/",
+                                                  "paper/generated/")) \
+                and rel not in ("dvc.lock", "paper/paper.pdf"):
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
     params = yaml.safe_load((dst / "params.yaml").read_text())
@@ -117,23 +118,35 @@ def test_second_repro_runs_nothing(project):
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes()
-            for folder in ("metrics", "paper/tables", "figures")
+            for folder in ("metrics", "paper/tables", "paper/generated", "figures")
             for p in sorted((root / folder).rglob("*")) if p.is_file()}
 
 
 def test_a_forced_rerun_rewrites_identical_bytes(project):
     # every seed comes from params: training, attack, generation, judge and bootstrap
     before = snapshot(project)
+    pdf_before = (project / "paper/paper.pdf").read_bytes()
     out = run(["dvc", "repro", "--force"], project)
     assert "attack@org-a" in stages_run(out)
     after = snapshot(project)
     assert before.keys() == after.keys()
     assert [k for k in before if before[k] != after[k]] == []
+    assert (project / "paper/paper.pdf").read_bytes() == pdf_before  # reproducible PDF
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                                   capture_output=True, text=True).stdout
+                    .replace("\u2019", "'").split())
 
 
 def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
+    text_before = pdf_text(project / "paper/paper.pdf")
     out = run(["dvc", "exp", "run", "-S", "metrics.rd_aggregate=mean"], project)
-    assert sorted(stages_run(out)) == ["figures", "metrics", "tables"]
+    assert sorted(stages_run(out)) == ["figures", "metrics", "paper", "tables"]
+    text_after = pdf_text(project / "paper/paper.pdf")
+    assert "RD (median)" in text_before and "RD (mean)" in text_after
+    assert "This paper's RD is the mean" in text_after
     diff = run(["dvc", "metrics", "diff", "--all"], project)
     assert re.search(r"org-a\.5\.rd\s", diff), diff
     table = pd.read_csv(project / "metrics/table1.csv")
@@ -145,7 +158,7 @@ def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
 
 def test_stability_seeds_change_reruns_only_stability_stages(project):
     out = run(["dvc", "exp", "run", "-S", "stability.seeds=[42,43,44]"], project)
-    assert sorted(stages_run(out)) == ["stability", "stability_figures",
+    assert sorted(stages_run(out)) == ["paper", "stability", "stability_figures",
                                        "stability_generate@org-a", "stability_generate@org-b"]
     prompts = pd.read_csv(project / "metrics/stability_per_prompt.csv")
     assert (prompts["n"] == 6).all()

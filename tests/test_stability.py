@@ -138,12 +138,13 @@ def test_a_killed_sweep_resumes_to_the_clean_runs_bytes(tmp_path, sweep_inputs):
     proc = subprocess.Popen(_sweep_cmd(params, out, partial, harmful, adapters),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
-    while not (partial.is_dir() and any(partial.glob("*.csv"))):
+    finished = "[!.]*.csv"  # a chunk being written is a dot-file (atomic_path's temp name)
+    while not (partial.is_dir() and any(partial.glob(finished))):
         assert proc.poll() is None and time.monotonic() < deadline, "no chunk was written"
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = sorted(partial.glob("*.csv"))
+    done = sorted(partial.glob(finished))
     assert not out.exists() and 1 <= len(done) < 4  # killed mid-sweep (4 temperatures)
     rerun = subprocess.run(_sweep_cmd(params, out, partial, harmful, adapters), check=True,
                            capture_output=True, text=True)
