@@ -49,8 +49,8 @@ EPS = 1e-9  # float slack: 0.39 - 0.385 is 0.0050000000000000044
 ANALYSIS_COLUMNS = ("table", "source", "row", "setting", "model", "steps", "metric",
                     "metric_printed", "printed", "value", "decimals", "claimed_definition",
                     "matches", "rule", "agrees_with_claim", "references", "same_as")
-TOLERANCE_RULE = ("equal = differ by at most half a unit in the last decimal printed by the "
-                  "less precise number (0.005 for two decimals)")
+TOLERANCE_RULE = ("two published numbers are equal when they differ by at most half a unit in "
+                  "the last decimal printed by the less precise one (0.005 for two decimals)")
 
 
 @dataclasses.dataclass(frozen=True)

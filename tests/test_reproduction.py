@@ -15,7 +15,7 @@ from rrs.io import InputError, write_csv
 from rrs.report import check_table1
 from rrs.reference import (PUBLISHED_COLUMNS, ReferenceParams, definition_analysis,
                            read_reference_dir)
-from rrs.report.reproduction import build_report
+from rrs.report.reproduction import build_report, summary_metrics
 from rrs.report.reproduction_table import reproduction_latex, reproduction_markdown
 from tests.conftest import REPO
 from tests.test_report import make_table1
@@ -69,6 +69,8 @@ def test_matched_model_gets_published_regenerated_and_exact_difference(tmp_path)
     assert ce["regenerated"] == pytest.approx(0.46)
     assert ce["agrees"] is False
     assert report["n_compared"] == 2 and report["n_agree"] == 1
+    assert summary_metrics(report)["differences"] == {
+        "org-m": {"pub": {"500": {"RRR": 0.01, "CE": 0.06}}}}
     assert report["status"].startswith("Compared: run org-m as published TinyLlama-1.1B")
 
 
@@ -87,7 +89,8 @@ def test_no_matching_model_says_so_and_still_analyses_definitions(tmp_path):
         "run models org-s, org-m, org-l.")
     assert report["comparisons"] == [] and report["n_compared"] == 0
     assert report["model_matches"] == {"org-s": None, "org-m": None, "org-l": None}
-    assert report["definitions"]["summary"] == {"CE": {"ce_entropy": 1}}  # by elimination
+    assert report["definitions"]["summary"] == {  # by elimination
+        "CE": {"ce_entropy": 1, "claim_contradicted": 0}}
     markdown = reproduction_markdown(report)
     assert "**No matching model in this run" in markdown and "Nothing to compare." in markdown
 
@@ -246,10 +249,15 @@ def test_stage_writes_json_markdown_and_latex_for_the_default_run(tmp_path):
          "--table", "metrics/table1.csv", "--study", "metrics/study.json",
          "--stability", "metrics/stability.json",
          "--stability-per-temperature", "metrics/stability_per_temperature.csv",
-         "--out", str(tmp_path / "reproduction.json"), "--tables-dir", str(tmp_path)],
+         "--out", str(tmp_path / "reproduction.json"),
+         "--details", str(tmp_path / "details.json"), "--tables-dir", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    report = json.loads((tmp_path / "reproduction.json").read_text())
+    assert out.stdout.startswith("No matching model in this run")
+    report = json.loads((tmp_path / "details.json").read_text())
+    numbers = json.loads((tmp_path / "reproduction.json").read_text())
+    assert numbers == summary_metrics(report) and numbers["n_compared"] == 0
+    assert numbers["definitions"]["CE"]["compliance_error"] > 0 and numbers["differences"] == {}
     assert report["status"].startswith("No matching model in this run")
     assert "Llama 3.1 8B Instruct" in report["published_models"]
     tex = (tmp_path / "reproduction.tex").read_text()

@@ -7,7 +7,8 @@ published one only when ``reference.model_aliases`` maps it there or it has the 
 name; otherwise the report says that no model matches and compares nothing. The definition
 analysis (:func:`rrs.reference.definition_analysis`) needs no run and is always written.
 
-:func:`build_report` returns what ``metrics/reproduction.json`` holds;
+:func:`build_report` returns the whole report (``metrics/reproduction_details.json``),
+:func:`summary_metrics` its numbers for DVC (``metrics/reproduction.json``), and
 :mod:`rrs.report.reproduction_table` writes it as ``paper/tables/reproduction.{md,tex}``.
 """
 
@@ -207,9 +208,26 @@ def definition_groups(defs: pd.DataFrame) -> list[dict]:
 
 
 def summary_counts(defs: pd.DataFrame) -> dict:
-    """Per metric (CE, RD): how many published values match each verdict."""
-    return {metric: {k: int(v) for k, v in part["matches"].value_counts().sort_index().items()}
-            for metric, part in defs.groupby("metric")}
+    """Per metric (CE, RD): how many published values match each verdict, and how many
+    contradict the definition their source claims (``claim_contradicted``)."""
+    out = {}
+    for metric, part in defs.groupby("metric"):
+        out[metric] = {k: int(v) for k, v in part["matches"].value_counts().sort_index().items()}
+        out[metric]["claim_contradicted"] = int((part["agrees_with_claim"] == "no").sum())
+    return out
+
+
+def summary_metrics(report: dict) -> dict:
+    """The report's numbers, flat enough for ``dvc metrics show / diff``: counts, the
+    definition summary and, per compared value, regenerated - published."""
+    differences: dict = {}
+    for c in report["comparisons"]:
+        if c["status"] == "compared":
+            by_steps = differences.setdefault(c["run_model"], {}).setdefault(c["table"], {})
+            by_steps.setdefault(str(c["steps"]), {})[c["metric_printed"]] = c["difference"]
+    return {"n_models_matched": sum(v is not None for v in report["model_matches"].values()),
+            "n_compared": report["n_compared"], "n_agree": report["n_agree"],
+            "definitions": report["definitions"]["summary"], "differences": differences}
 
 
 def build_report(pub: pd.DataFrame, stability_ref: pd.DataFrame, table1: pd.DataFrame,

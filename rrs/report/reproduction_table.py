@@ -72,10 +72,13 @@ def reproduction_markdown(report: dict) -> str:
         lines += ["Nothing to compare."]
     if _skipped(report):
         lines += ["", f"Published points without a run counterpart: {_skipped(report)}."]
-    summary = "; ".join(f"{metric}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-                        for metric, counts in report["definitions"]["summary"].items())
+    summary = "; ".join(
+        f"{metric}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())
+                                  if k != "claim_contradicted")
+        + f" ({counts['claim_contradicted']} contradict the definition their source claims)"
+        for metric, counts in sorted(report["definitions"]["summary"].items()))
     lines += ["", "## Which definition each published CE and RD value matches", "",
-              "From the published numbers alone (no run needed). Two numbers count as "
+              "From the published numbers alone (no run needed); "
               f"{report['config']['definition_tolerance']}. CE: compliance_error = 1 - RRR of "
               "the same row; ce_entropy = a value another table publishes as a calibration or "
               "confidence entropy for the same model and steps; leakage is undefined when RRR = "
