@@ -95,6 +95,12 @@ def test_no_matching_model_says_so_and_still_analyses_definitions(tmp_path):
     assert "**No matching model in this run" in markdown and "Nothing to compare." in markdown
 
 
+def test_alias_for_a_model_not_in_the_run_is_reported(tmp_path):
+    report = report_for(tmp_path, [row()], {"tinyllama": "TinyLlama-1.1B"})
+    assert report["status"].startswith("No matching model in this run")
+    assert report["status"].endswith("Aliases for models not in this run: tinyllama.")
+
+
 def test_alias_to_a_name_no_table_publishes_is_an_error(tmp_path):
     with pytest.raises(ParamsError, match="reference.model_aliases.org-m: 'TinyLlama'"):
         report_for(tmp_path, [row()], {"org-m": "TinyLlama"})

@@ -72,15 +72,19 @@ def match_models(run_models: list[str], published_models: list[str],
 
 
 def status_line(run_models: list[str], published_models: list[str],
-                matches: dict[str, str]) -> str:
-    """One sentence on which run model is compared with which published model, if any."""
+                matches: dict[str, str], aliases: dict[str, str]) -> str:
+    """Which run model is compared with which published model, if any, and aliases naming a
+    model this run does not have (a typo would otherwise pass unnoticed)."""
+    stray = sorted(set(aliases) - set(run_models))
+    note = f" Aliases for models not in this run: {', '.join(stray)}." if stray else ""
     if not matches:
         return (f"No matching model in this run: published models {', '.join(published_models)}; "
                 f"run models {', '.join(run_models)}. Nothing is compared; map a run model to a "
-                "published name in params.yaml (reference.model_aliases) to compare it.")
+                "published name in params.yaml (reference.model_aliases) to compare it." + note)
     pairs = ", ".join(f"run {run} as published {name}" for run, name in matches.items())
     left = [m for m in published_models if m not in matches.values()]
-    return f"Compared: {pairs}." + (f" No run model for: {', '.join(left)}." if left else "")
+    return (f"Compared: {pairs}." + (f" No run model for: {', '.join(left)}." if left else "")
+            + note)
 
 
 def _agrees(published: float, decimals: int, regenerated: float, tolerance: float) -> bool:
@@ -252,7 +256,7 @@ def build_report(pub: pd.DataFrame, stability_ref: pd.DataFrame, table1: pd.Data
                    "definition_tolerance": TOLERANCE_RULE,
                    "run_rd_column": study["rd_column"],
                    "run_ce_definition": study["ce_definition"]},
-        "status": status_line(run_models, published_models, matches),
+        "status": status_line(run_models, published_models, matches, aliases),
         "run_models": run_models, "published_models": published_models,
         "model_matches": {m: matches.get(m) for m in run_models},
         "n_compared": len(compared), "n_agree": sum(bool(c["agrees"]) for c in compared),
