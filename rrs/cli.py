@@ -30,6 +30,8 @@ COMMANDS = {
     "stability": ("stages.stability:cli", "Judge the sweep; SSI, flips and aggregates."),
     "stability-figures": ("stages.stability_report:cli",
                           "Draw the five stability figures and the stability table."),
+    "reproduce": ("stages.reproduce:cli",
+                  "Published numbers vs this run; which definition each CE / RD matches."),
     "paper": ("stages.paper:cli", "Write the paper's numbers file and build paper/paper.pdf."),
 }
 

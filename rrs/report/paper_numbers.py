@@ -140,6 +140,14 @@ def paper_numbers(metrics_dir: str | os.PathLike) -> dict[str, str]:
     out = _table1_numbers(read_table1(d / "table1.csv"), study)
     if (d / "judges.json").is_file():
         out.update(_judge_numbers(json.loads((d / "judges.json").read_text(encoding="utf-8"))))
+    if (d / "reproduction.json").is_file():
+        rep = json.loads((d / "reproduction.json").read_text(encoding="utf-8"))
+        for key in ("n_models_matched", "n_compared", "n_agree"):
+            out[f"repro.{key}"] = str(rep[key])
+        for metric, counts in rep["definitions"].items():
+            out[f"repro.{metric}.total"] = str(sum(counts.values()))
+            for definition, count in counts.items():
+                out[f"repro.{metric}.{definition}"] = str(count)
     if (d / "stability.json").is_file():
         per_temp = d / "stability_per_temperature.csv"
         stability = json.loads((d / "stability.json").read_text(encoding="utf-8"))
