@@ -30,6 +30,8 @@ COMMANDS = {
     "stability": ("stages.stability:cli", "Judge the sweep; SSI, flips and aggregates."),
     "stability-figures": ("stages.stability_report:cli",
                           "Draw the five stability figures and the stability table."),
+    "scaling": ("stages.scaling:cli",
+                "Fit RRR, RD and CE vs log10(params) and log10(attack compute)."),
 }
 
 
