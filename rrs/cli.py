@@ -32,6 +32,7 @@ COMMANDS = {
                           "Draw the five stability figures and the stability table."),
     "scaling": ("stages.scaling:cli",
                 "Fit RRR, RD and CE vs log10(params) and log10(attack compute)."),
+    "claims": ("stages.claims:cli", "Check the paper's claims (paper/claims.yaml) on metrics/."),
 }
 
 
