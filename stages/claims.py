@@ -7,7 +7,8 @@ In:  ``paper/claims.yaml``; ``metrics/table1.csv`` and ``metrics/study.json`` (r
 Out: ``metrics/claims.json`` (verdict counts, and per claim its verdict and the numbers
      behind it) and ``paper/tables/claims.{md,tex}``.
 Run: ``rrs claims --claims paper/claims.yaml --table metrics/table1.csv --study metrics/study.json
-     --stability metrics/stability.json --stability-per-temperature metrics/stability_per_temperature.csv
+     --stability metrics/stability.json
+     --stability-per-temperature metrics/stability_per_temperature.csv
      --judges metrics/judges.json --attack-dir metrics/attack --scaling metrics/scaling.json
      --out metrics/claims.json --tables-dir paper/tables``
 """
@@ -19,8 +20,7 @@ from pathlib import Path
 
 import click
 
-from rrs.claim_sources import load_sources
-from rrs.claims import VERDICTS, evaluate_all, load_claims
+from rrs.claims import VERDICTS, evaluate_all, load_claims, load_sources
 from rrs.io import write_json
 from rrs.report.claims_table import write_claims_tables
 

@@ -1,4 +1,4 @@
-"""Tests for rrs.claims (rule kinds, selection, parsing), rrs.claim_sources and stage claims."""
+"""Tests for rrs.claims (rule kinds, selection, parsing, sources) and the claims stage."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from rrs.claim_sources import load_sources
 from rrs.claims import (FAILS, HOLDS, NOT_EVALUABLE, VERDICTS, ClaimError, evaluate,
-                        load_claims, parse_claims)
+                        load_claims, load_sources, parse_claims)
 from rrs.io import InputError
 from rrs.report.claims_table import write_claims_tables
 
@@ -324,7 +323,8 @@ def test_stage_writes_verdicts_and_rejects_a_bad_claim_file(tmp_path):
     assert data["claims"]["judge-kappa-above-0-7"]["verdict"] == NOT_EVALUABLE  # judges absent
     assert data["context"]["ce_definition"] == "ce_entropy"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("claims:\n  - {id: x1, text: t, cite: s, rule: {kind: sometimes, data: table1}}\n")
+    bad.write_text("claims:\n  - {id: x1, text: t, cite: s,\n"
+                   "     rule: {kind: sometimes, data: table1}}\n")
     result = CliRunner().invoke(cli, ["--claims", str(bad), *args])
     assert result.exit_code != 0
     assert f"{bad}: claim 'x1': unknown rule kind 'sometimes'" in str(result.exception)

@@ -147,7 +147,8 @@ def test_stage_on_committed_metrics_writes_every_output(tmp_path):
     from stages.scaling import cli
 
     out = tmp_path / "scaling.json"
-    args = ["--table", str(REPO / "metrics/table1.csv"), "--study", str(REPO / "metrics/study.json"),
+    args = ["--table", str(REPO / "metrics/table1.csv"),
+            "--study", str(REPO / "metrics/study.json"),
             "--out", str(out), "--bands", str(tmp_path / "bands.csv"),
             "--figures-dir", str(tmp_path / "fig"), "--tables-dir", str(tmp_path / "tab"),
             "--params", str(REPO / "params.yaml")]
@@ -155,4 +156,5 @@ def test_stage_on_committed_metrics_writes_every_output(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["config"]["batch_size"] > 0 and data["fits"]["params"]["rd"]
-    assert (tmp_path / "tab" / "scaling.md").exists() and (tmp_path / "fig" / "vs_params.png").exists()
+    assert (tmp_path / "tab" / "scaling.md").exists()
+    assert (tmp_path / "fig" / "vs_params.png").exists()

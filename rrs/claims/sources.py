@@ -1,8 +1,8 @@
 """The data a claim can be checked against: named frames built from ``metrics/`` files.
 
 Each source has a fixed schema (column -> ``num``, ``text`` or ``bool``) that
-:mod:`rrs.claims` checks every rule against when the claim file is read, and key columns that
-name a row in the evidence. The builders are pure (dicts and frames in, a frame out);
+:mod:`rrs.claims.parse` checks every rule against when the claim file is read, and key columns
+that name a row in the evidence. The builders are pure (dicts and frames in, a frame out);
 :func:`load_sources` reads the files and gives ``None`` for a source whose file is absent, so
 the claims on it are ``not_evaluable`` rather than an error.
 
