@@ -33,6 +33,9 @@ COMMANDS = {
     "reproduce": ("stages.reproduce:cli",
                   "Published numbers vs this run; which definition each CE / RD matches."),
     "paper": ("stages.paper:cli", "Write the paper's numbers file and build paper/paper.pdf."),
+    "scaling": ("stages.scaling:cli",
+                "Fit RRR, RD and CE vs log10(params) and log10(attack compute)."),
+    "claims": ("stages.claims:cli", "Check the paper's claims (paper/claims.yaml) on metrics/."),
 }
 
 

@@ -2,7 +2,8 @@
 
 In:  ``metrics/`` (table1, study, judges, stability, ...), ``paper/tables/*.tex``,
      ``figures/``, the LaTeX source ``paper/main.tex`` and ``paper/rrs.sty``.
-Out: ``paper/generated/numbers.tex`` (every number the text quotes) and ``paper/paper.pdf``.
+Out: ``paper/generated/numbers.tex`` (every number the text quotes), longtable versions of the
+     long generated tables (``paper/generated/<name>_long.tex``) and ``paper/paper.pdf``.
 Run: ``rrs paper --metrics metrics --paper-dir paper``
 
 latexmk runs with ``SOURCE_DATE_EPOCH=0`` and ``FORCE_SOURCE_DATE=1`` (and the source sets
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from rrs.io import atomic_path
+from rrs.io import atomic_path, write_text
 from rrs.report.paper_numbers import write_numbers
 
 LATEXMK = ("latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error")
@@ -45,6 +46,25 @@ def build_pdf(paper_dir: Path, main: str = "main.tex") -> Path:
     return build / Path(main).with_suffix(".pdf").name
 
 
+# Tables too long for one page: the paper sets them as longtables, which may break across
+# pages. name -> caption (the label is tab:<name>).
+LONG_TABLES = {
+    "claims": "The paper's claims evaluated on this run (rules in \\texttt{paper/claims.yaml}).",
+}
+
+
+def longtable(tabular: str, caption: str, label: str) -> str:
+    """A generated ``tabular`` as a ``longtable`` with a caption and a repeated header."""
+    begin = tabular.index("\\begin{tabular}")
+    spec_end = tabular.index("\n", begin)
+    head_end = tabular.index("\\midrule", spec_end)
+    spec = tabular[begin + len("\\begin{tabular}"):spec_end]
+    head = tabular[spec_end + 1:head_end] + "\\midrule\n"
+    body = tabular[head_end + len("\\midrule\n"):].replace("\\end{tabular}", "\\end{longtable}")
+    return (f"\\begin{{longtable}}{spec}\n\\caption{{{caption}}}\\label{{{label}}}\\\\\n"
+            f"{head}\\endfirsthead\n{head}\\endhead\n{body}")
+
+
 @click.command("paper")
 @click.option("--metrics", "metrics_dir", type=click.Path(exists=True, file_okay=False,
               path_type=Path), default=Path("metrics"), show_default=True)
@@ -53,6 +73,10 @@ def build_pdf(paper_dir: Path, main: str = "main.tex") -> Path:
 def cli(metrics_dir: Path, paper_dir: Path) -> None:
     """Write paper/generated/numbers.tex from metrics/, then build paper/paper.pdf."""
     numbers = write_numbers(metrics_dir, paper_dir / "generated" / "numbers.tex")
+    for name, caption in LONG_TABLES.items():
+        tabular = (paper_dir / "tables" / f"{name}.tex").read_text(encoding="utf-8")
+        write_text(paper_dir / "generated" / f"{name}_long.tex",
+                   longtable(tabular, caption, f"tab:{name}"))
     built = build_pdf(paper_dir)
     with atomic_path(paper_dir / "paper.pdf") as tmp:
         shutil.copyfile(built, tmp)

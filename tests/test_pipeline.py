@@ -143,7 +143,8 @@ def pdf_text(path: Path) -> str:
 def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
     text_before = pdf_text(project / "paper/paper.pdf")
     out = run(["dvc", "exp", "run", "-S", "metrics.rd_aggregate=mean"], project)
-    assert sorted(stages_run(out)) == ["figures", "metrics", "paper", "reproduce", "tables"]
+    assert sorted(stages_run(out)) == ["claims", "figures", "metrics", "paper", "reproduce",
+                                       "scaling", "tables"]
     text_after = pdf_text(project / "paper/paper.pdf")
     assert "RD (median)" in text_before and "RD (mean)" in text_after
     assert "This paper's RD is the mean" in text_after
@@ -158,7 +159,8 @@ def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
 
 def test_stability_seeds_change_reruns_only_stability_stages(project):
     out = run(["dvc", "exp", "run", "-S", "stability.seeds=[42,43,44]"], project)
-    assert sorted(stages_run(out)) == ["paper", "reproduce", "stability", "stability_figures",
+    assert sorted(stages_run(out)) == ["claims", "paper", "reproduce", "stability",
+                                       "stability_figures",
                                        "stability_generate@org-a", "stability_generate@org-b"]
     prompts = pd.read_csv(project / "metrics/stability_per_prompt.csv")
     assert (prompts["n"] == 6).all()

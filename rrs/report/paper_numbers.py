@@ -140,6 +140,20 @@ def paper_numbers(metrics_dir: str | os.PathLike) -> dict[str, str]:
     out = _table1_numbers(read_table1(d / "table1.csv"), study)
     if (d / "judges.json").is_file():
         out.update(_judge_numbers(json.loads((d / "judges.json").read_text(encoding="utf-8"))))
+    if (d / "claims.json").is_file():
+        claims = json.loads((d / "claims.json").read_text(encoding="utf-8"))
+        for verdict, count in claims["counts"].items():
+            out[f"claims.{verdict}"] = str(count)
+        out["claims.total"] = str(sum(claims["counts"].values()))
+    if (d / "scaling.json").is_file():
+        fits = json.loads((d / "scaling.json").read_text(encoding="utf-8"))["fits"]
+        for x, by_metric in fits.items():
+            for metric, groups in by_metric.items():
+                for group, fit in groups.items():
+                    if fit.get("status") == "ok":
+                        key = f"scaling.{x}.{metric}.{group}"
+                        out[f"{key}.slope"] = f"{fit['slope']:+.3f}"
+                        out[f"{key}.ci"] = f"[{fit['slope_lo']:+.3f}, {fit['slope_hi']:+.3f}]"
     if (d / "reproduction.json").is_file():
         rep = json.loads((d / "reproduction.json").read_text(encoding="utf-8"))
         for key in ("n_models_matched", "n_compared", "n_agree"):
