@@ -133,7 +133,7 @@ def test_a_forced_rerun_rewrites_identical_bytes(project):
 
 def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
     out = run(["dvc", "exp", "run", "-S", "metrics.rd_aggregate=mean"], project)
-    assert sorted(stages_run(out)) == ["figures", "metrics", "tables"]
+    assert sorted(stages_run(out)) == ["claims", "figures", "metrics", "scaling", "tables"]
     diff = run(["dvc", "metrics", "diff", "--all"], project)
     assert re.search(r"org-a\.5\.rd\s", diff), diff
     table = pd.read_csv(project / "metrics/table1.csv")
@@ -145,7 +145,7 @@ def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
 
 def test_stability_seeds_change_reruns_only_stability_stages(project):
     out = run(["dvc", "exp", "run", "-S", "stability.seeds=[42,43,44]"], project)
-    assert sorted(stages_run(out)) == ["stability", "stability_figures",
+    assert sorted(stages_run(out)) == ["claims", "stability", "stability_figures",
                                        "stability_generate@org-a", "stability_generate@org-b"]
     prompts = pd.read_csv(project / "metrics/stability_per_prompt.csv")
     assert (prompts["n"] == 6).all()
