@@ -1,9 +1,10 @@
 """DVC remotes for real: push the reduced study, pull it into fresh clones, re-run nothing.
 
 One reduced study is reproduced per module. Its default remote is the one `.dvc/config`
-ships (a directory beside the clone); the S3 remote is a moto server started here on a free
-localhost port, reached through dvc-s3 with fake credentials. Every check compares files by
-md5 with the ones the study wrote, and "re-runs nothing" is read from DVC's own output.
+ships (a directory beside the clone), also served read-only over HTTP by a static file
+server; the S3 remote is a moto server started here on a free localhost port, reached through
+dvc-s3 with fake credentials. Every check compares files by md5 with the ones the study
+wrote, and "re-runs nothing" is read from DVC's own output.
 """
 
 from __future__ import annotations
