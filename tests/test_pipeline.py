@@ -7,74 +7,22 @@ reads it, and `dvc metrics diff` shows RD moving; `dvc exp run -S attack.steps=N
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from tests.conftest import REPO
+from tests.reduced import make_reduced_project, run, stages_run
 
 pytestmark = pytest.mark.slow
-
-REDUCED = {
-    "organisms": {
-        "org-a": {"hidden_size": 64, "num_layers": 1, "num_heads": 4, "intermediate_size": 128},
-        "org-b": {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "intermediate_size": 128},
-    },
-    "models": {"org-a": {"source": "organism", "path": "models/organisms/org-a"},
-               "org-b": {"source": "organism", "path": "models/organisms/org-b"}},
-    "organism_training": {"steps": 40, "batch_size": 16},
-    "attack": {"steps": 10, "eval_every": 5, "batch_size": 4},
-    "generate": {"max_new_tokens": 12},
-    "metrics": {"n_boot": 100},
-    # 2 temperatures x 2 seeds; the attacked variant at the last saved budget
-    "stability": {"temperatures": [0.0, 1.0], "seeds": [42, 43], "attacked_steps": 10,
-                  "batch_size": 240, "n_boot": 100},
-}
-
-
-def run(cmd: list[str], cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout + proc.stderr
-
-
-def stages_run(output: str) -> list[str]:
-    return re.findall(r"Running stage '([^']+)'", output)
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A git + DVC copy of the repository's tracked files with reduced params, reproduced once."""
-    dst = tmp_path_factory.mktemp("project")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split("\n")
-    for rel in filter(None, files):
-        src = REPO / rel
-        if src.is_file() and not rel.startswith(("metrics/", "figures/", "paper/tables/",
-                                                  "paper/generated/")) \
-                and rel not in ("dvc.lock", "paper/paper.pdf"):
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / rel)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    for key, value in REDUCED.items():
-        params[key] = value if key in ("organisms", "models") else {**params[key], **value}
-    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "t@t"],
-                ["git", "config", "user.name", "t"]):
-        run(cmd, dst)
-    out = run(["dvc", "repro"], dst)
-    assert "organism@org-a" in stages_run(out)
-    run(["git", "add", "-A"], dst)
-    run(["git", "commit", "-qm", "reduced study"], dst)
-    return dst
+    return make_reduced_project(tmp_path_factory.mktemp("project"))
 
 
 def test_repro_writes_table1_with_every_model_and_budget(project):
