@@ -73,6 +73,8 @@ def lock_installs(commands: list[str]) -> list[tuple[list[str], str]]:
     """(pip flags, requirements file) of every `pip install ... -r FILE` command."""
     found = []
     for command in commands:
+        if command.rstrip().endswith("\\"):  # a continued shell line (the tex recipe): no pip
+            continue
         words = shlex.split(command)
         if "pip" in words and "install" in words and "-r" in words:
             at = words.index("-r")
