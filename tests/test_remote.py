@@ -173,9 +173,11 @@ def test_s3_run_cache_restores_the_stages_dvc_can_restore(origin, s3):
     (fresh / "dvc.lock").unlink()
     out = run(["dvc", "repro", "--pull"], fresh, env)
     restored = set(re.findall(r"Stage '([^']+)' is cached - skipping run", out))
-    assert restored == {"tokenizer", "generate@org-a", "generate@org-b", "train_judge", "judge"}
+    assert restored == {"tokenizer", "generate@org-a", "generate@org-b", "train_judge", "judge",
+                        "stability_generate@org-a", "stability_generate@org-b"}
     assert set(stages_run(out)) == {"organism@org-a", "organism@org-b", "attack@org-a",
                                     "attack@org-b", "validate_judges", "metrics", "tables",
-                                    "figures"}
+                                    "figures", "stability", "stability_figures", "reproduce",
+                                    "scaling", "claims", "paper"}
     assert md5s(fresh) == md5s(origin)
     assert run(["git", "status", "--porcelain"], fresh) == ""
