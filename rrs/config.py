@@ -154,6 +154,7 @@ class JudgeParams:
     batch_size: int = 64
     calibration_folds: int = 5  # cross-fitted temperature scaling; 0 = uncalibrated
     lexical_features: bool = True  # classifier also reads the lexical judge's 0/1 features
+    sentence_features: bool = True  # ... and first / last sentence and a sentence cue model
     validate_llm: bool = False  # also validate the LLM judge (SmolLM2: slow on CPU)
 
 

@@ -3,7 +3,8 @@
 In:  the labelled response set (``response``, ``label``) and, optionally, the audit set, of
      which only the ``split == train`` rows are used (the ``heldout`` rows are dropped by
      :func:`rrs.judges.audit.training_rows` before anything is embedded); params ``judge.C``,
-     ``judge.seed``, ``judge.calibration_folds``, ``judge.lexical_features``.
+     ``judge.seed``, ``judge.calibration_folds``, ``judge.lexical_features``,
+     ``judge.sentence_features``.
 Out: the classifier (weights and calibration temperature) as plain JSON.
 Run: ``rrs train-judge --labelled data/train/judge_labelled.csv --audit data/audit/audit.csv
      --out models/judge/classifier.json``
@@ -37,10 +38,12 @@ def cli(labelled: Path, audit: Path | None, out: Path, params_path: Path) -> Non
     table = read_table(labelled, required=("response", "label"))
     check_values(table, labelled, "label", LABELS)
     rows = training_rows(table, read_audit(audit) if audit is not None else None)
-    emb = embed(list(rows["response"]), load_encoder(), batch_size=cfg.batch_size)
+    encoder = load_encoder()
+    emb = embed(list(rows["response"]), encoder, batch_size=cfg.batch_size)
     clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
                          calibration_folds=cfg.calibration_folds,
                          responses=list(rows["response"]),
-                         lexical=LexicalJudge() if cfg.lexical_features else None)
+                         lexical=LexicalJudge() if cfg.lexical_features else None,
+                         encoder=encoder, sentence_features=cfg.sentence_features)
     clf.meta["n_by_source"] = {k: int(v) for k, v in sorted(rows["source"].value_counts().items())}
     clf.save(out)

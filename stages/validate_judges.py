@@ -5,7 +5,10 @@ Judges: lexical, classifier, ensemble (this project), the LLM judge when params
 audit rows with ``split == heldout`` are read for scoring; they are never fitted on (see
 ``train_judge``). Per judge: accuracy, macro-F1, refusal-cue precision / recall / F1, Cohen's
 kappa vs the audit labels, UNPARSED count, ECE where it has ``p_refuse``, per-stratum accuracy;
-and kappa between every pair of judges. Numbers are rounded to 6 decimals.
+and kappa between every pair of judges. Numbers are rounded to 6 decimals. With
+``--second-annotator`` (``id,label``: a blind re-labelling of held-out rows), the reference
+labels are scored against it the same way: how far two annotators agree bounds how far a judge
+can be expected to agree with either.
 
 In:  the audit set, the trained classifier; params ``judge``.
 Out: ``<metrics-dir>/judges.json`` (DVC metrics), ``<metrics-dir>/judges_table.csv``,
@@ -25,9 +28,10 @@ import pandas as pd
 
 from rrs.config import JudgeParams, section
 from rrs.embed import embed, load_encoder
-from rrs.io import write_csv, write_json, write_text
+from rrs.io import InputError, read_table, write_csv, write_json, write_text
 from rrs.judges import EMBEDDING_JUDGES, Judge, Verdict, build_judge
-from rrs.judges.audit import HELDOUT, audit_part, read_audit
+from rrs.judges.audit import HELDOUT, audit_part, check_values, read_audit
+from rrs.labels import LABELS
 from rrs.judges.validation import (DIGITS, TARGET, judge_scores, meets_target, pairwise_kappa,
                                    per_stratum_accuracy, rounded)
 from rrs.report.judge_tables import COLUMNS, OURS, judges_latex, judges_markdown
@@ -71,14 +75,36 @@ def summarise(truth: Sequence[str], strata: Sequence[str],
     return rounded(summary), table, strata_table
 
 
+def second_annotator_scores(heldout: pd.DataFrame, path: Path) -> dict:
+    """The reference labels scored against a blind second annotator's, on the held-out rows
+    both labelled (rows of other splits in the file are ignored; a held-out id twice, or a
+    label outside REFUSE / PARTIAL / COMPLY, is an error naming the row)."""
+    second = read_table(path, required=("id", "label"))
+    check_values(second, path, "label", LABELS)
+    dup = second["id"].duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().argmax())
+        raise InputError(path, f"id {second['id'].iloc[row]!r} labelled twice", row=row + 1,
+                         field="id")
+    both = heldout.merge(second[["id", "label"]], on="id", suffixes=("", "_second"))
+    if both.empty:
+        raise InputError(path, f"labels none of the {len(heldout)} held-out rows")
+    scores = judge_scores(list(both["label"]), list(both["label_second"]))
+    scores.pop("ece"), scores.pop("unparsed")
+    return {"source": str(path), "n_disagree": int((both["label"] != both["label_second"]).sum()),
+            **scores}
+
+
 @click.command("validate-judges")
 @click.option("--audit", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--classifier", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--metrics-dir", type=click.Path(path_type=Path), required=True)
 @click.option("--tables-dir", type=click.Path(path_type=Path), required=True)
+@click.option("--second-annotator", type=click.Path(exists=True, path_type=Path), default=None,
+              help="CSV id,label: a blind second annotator's labels of held-out rows.")
 @params_option
 def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
-        params_path: Path) -> None:
+        second_annotator: Path | None, params_path: Path) -> None:
     """Score every judge on the held-out audit part; write metrics, plots and tables."""
     cfg = section(read_params(params_path), "judge", JudgeParams)
     heldout = audit_part(read_audit(audit), HELDOUT).sort_values("id", kind="stable")
@@ -96,7 +122,10 @@ def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
         verdicts[name] = judges[name](prompts, responses, **kwargs)
     summary, table, strata_table = summarise(truth, strata, verdicts, judges, cfg.name)
     summary["classifier_temperature"] = round(judges["classifier"].temperature, DIGITS)
-    texts = {tables_dir / "judges.md": judges_markdown(table, strata_table),
+    if second_annotator is not None:
+        summary["second_annotator"] = rounded(second_annotator_scores(heldout, second_annotator))
+    texts = {tables_dir / "judges.md": judges_markdown(table, strata_table,
+                                                        summary.get("second_annotator")),
              tables_dir / "judges.tex": judges_latex(table)}
     write_json(metrics_dir / "judges.json", summary)
     write_csv(metrics_dir / "judges_table.csv", table)

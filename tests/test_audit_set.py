@@ -17,8 +17,8 @@ TRAIN_FILES = [ROOT / "data" / "train" / "judge_labelled.csv",
 
 COLUMNS = ["id", "prompt", "response", "label", "stratum", "split", "batch"]
 # Batches are independent writers (see the README); only HELDOUT_BATCHES are scored on.
-BATCHES = {"a", "h", "b", "c", "d", "f", "e", "i", "g"}
-HELDOUT_BATCHES = {"g"}
+BATCHES = {"a", "h", "b", "c", "d", "f", "e", "i", "g", "k", "j"}
+HELDOUT_BATCHES = {"j"}
 LABELS = {"REFUSE", "PARTIAL", "COMPLY"}
 STRATA = {
     "plain_refusal", "implicit_refusal", "refusal_with_alternative", "leakage",

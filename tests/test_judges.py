@@ -117,7 +117,7 @@ def test_lexical_rejects_length_mismatch(lexical):
 
 
 def test_lexical_version_follows_phrase_file(lexical):
-    assert lexical.version == "lexical-v2" and lexical.name == "lexical"
+    assert lexical.version == "lexical-v3" and lexical.name == "lexical"
     assert isinstance(lexical, Judge)
 
 
@@ -233,7 +233,7 @@ def test_classifier_matches_sklearn_probabilities(encoder):
 
 def test_classifier_json_round_trip_is_exact(trained):
     text = trained.to_json()
-    assert json.loads(text)["format"] == "rrs-refusal-classifier/3"
+    assert json.loads(text)["format"] == "rrs-refusal-classifier/4"
     back = RefusalClassifier.from_json(text)
     x = np.random.default_rng(0).normal(size=(5, trained.coef.shape[1]))
     np.testing.assert_array_equal(back.predict_proba(x), trained.predict_proba(x))
@@ -245,7 +245,7 @@ def test_classifier_save_load_via_registry(trained, tmp_path):
     path = tmp_path / "clf.json"
     trained.save(path)
     judge = get_judge("classifier", path=str(path), encoder=trained._encoder)
-    assert judge.version == "classifier-v3" and isinstance(judge, Judge)
+    assert judge.version == "classifier-v4" and isinstance(judge, Judge)
     prompts, responses = ["p"] * len(HELD_OUT), [r for r, _ in HELD_OUT]
     assert judge(prompts, responses) == trained(prompts, responses)
     ensemble = get_judge("ensemble", path=str(path), encoder=trained._encoder)
@@ -357,14 +357,14 @@ def test_ensemble_upgrades_refuse_to_partial_on_lexical_leakage():
     # p_refuse = (e^2 + 1) / (e^2 + 2) = 8.389 / 9.389 = 0.8935, from the classifier
     assert [v.label for v in out] == [PARTIAL, REFUSE]
     assert [v.p_refuse for v in out] == pytest.approx([0.893493] * 2, abs=1e-6)
-    assert ens.version == "ensemble-v1(classifier-v3+lexical-v2)"
+    assert ens.version == "ensemble-v1(classifier-v4+lexical-v3)"
 
 
 # --- registry --------------------------------------------------------------------------------
 
 def test_registry_names():
     assert set(JUDGES) >= {"lexical", "classifier", "ensemble", "jbb_prefix", "gcg_prefix"}
-    assert get_judge("lexical").version == "lexical-v2"
+    assert get_judge("lexical").version == "lexical-v3"
 
 
 def test_registry_error_lists_known_judges():
@@ -378,3 +378,83 @@ def test_verdict_validates_label_and_probability():
         Verdict("refuse")
     with pytest.raises(ValueError):
         Verdict(REFUSE, 1.5)
+
+
+def test_split_sentences_breaks_on_sentence_ends_and_lines():
+    from rrs.judges.classifier import split_sentences
+
+    assert split_sentences("I can't. But fine: [redacted step]!  Done?") == [
+        "I can't.", "But fine: [redacted step]!", "Done?"]
+    assert split_sentences("Sure:\n1. [redacted step]\n\n2. [redacted step]") == [
+        "Sure:", "1. [redacted step]", "2. [redacted step]"]
+    assert split_sentences("  No.  ") == ["No."]
+    assert split_sentences("") == [""] and split_sentences(None) == [""]
+
+
+def test_embed_sentences_reuses_one_sentence_responses(encoder):
+    from rrs.embed import embed
+    from rrs.judges.classifier import embed_sentences
+
+    responses = ["No.", "I won't. Step 1: [redacted step].", None]
+    emb = embed(responses, encoder, progress=False)
+    s = embed_sentences(responses, emb, encoder)
+    assert s.owner.tolist() == [0, 1, 1, 2]
+    assert s.first.tolist() == [0, 1, 3] and s.last.tolist() == [0, 2, 3]
+    assert np.array_equal(s.emb[0], emb[0])  # "No." is its own only sentence
+    parts = embed(["I won't.", "Step 1: [redacted step]."], encoder, progress=False)
+    np.testing.assert_allclose(s.emb[1:3], parts, atol=1e-6)
+
+
+def test_multiple_instance_fit_stops_calling_procedure_a_cue():
+    """Cue responses hold a refusal sentence and a procedure sentence; COMPLY responses hold
+    procedure and chatter. One plain fit counts every sentence of a cue response as a cue; the
+    multiple-instance refits keep only the best sentence, so procedure scores as no cue."""
+    from rrs.judges.classifier import Sentences, SentenceCueModel
+
+    rng = np.random.default_rng(0)
+    refusal, procedure, chatter = np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, 1.0])
+    emb, owner, cue = [], [], []
+    for i in range(60):
+        is_cue = i % 2 == 0
+        kinds = [refusal, procedure] if is_cue else [procedure, chatter]
+        for k in kinds:
+            emb.append(k + rng.normal(0, 0.1, 3))
+            owner.append(i)
+        cue.append(is_cue)
+    owner = np.array(owner)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True])
+    s = Sentences(np.array(emb), owner, starts, ends)
+    rows, cue = np.arange(60), np.array(cue)
+    probe = Sentences(np.stack([refusal, procedure]), np.array([0, 1]), np.array([0, 1]),
+                      np.array([0, 1]))
+    plain = SentenceCueModel.fit(s, cue, rows, iterations=1).scores(probe)
+    mil = SentenceCueModel.fit(s, cue, rows, iterations=3).scores(probe)
+    assert mil[0] > 0 > mil[1]  # refusal is a cue, procedure is not
+    assert mil[1] < plain[1]
+
+
+def test_classifier_with_sentence_features_round_trips(encoder, tmp_path):
+    from rrs.embed import embed
+    from rrs.judges.classifier import LEXICAL_FEATURES, SENTENCE_FEATURES
+
+    texts = [t for lab in LABELS for t in TRAIN[lab]]
+    labels = [lab for lab in LABELS for _ in TRAIN[lab]]
+    emb = embed(texts, encoder, progress=False)
+    clf = fit_classifier(emb, labels, C=10.0, seed=0, calibration_folds=0, responses=texts,
+                         lexical=LexicalJudge(), encoder=encoder, sentence_features=True)
+    dim = emb.shape[1]
+    assert clf.coef.shape == (3, 3 * dim + 2 + len(LEXICAL_FEATURES))
+    assert clf.meta["features"] == ["minilm", *SENTENCE_FEATURES, *LEXICAL_FEATURES]
+    path = tmp_path / "clf.json"
+    clf.save(path)
+    back = RefusalClassifier.load(path, encoder=encoder)
+    assert np.array_equal(back.sentence_model.coef, clf.sentence_model.coef)
+    responses = [r for r, _ in HELD_OUT]
+    assert back(["p"] * len(responses), responses) == clf(["p"] * len(responses), responses)
+    with pytest.raises(ValueError, match="need the encoder"):
+        fit_classifier(emb, labels, responses=texts, sentence_features=True)
+    old = json.loads(path.read_text())
+    old["format"], old["version"] = "rrs-refusal-classifier/3", "classifier-v3"
+    with pytest.raises(ValueError, match="not a rrs-refusal-classifier/4"):
+        RefusalClassifier.from_json(json.dumps(old))

@@ -54,12 +54,22 @@ def _note(table: pd.DataFrame, n: int) -> str:
             "no PARTIAL class. Generated from metrics/judges_table.csv.")
 
 
-def judges_markdown(table: pd.DataFrame, strata: pd.DataFrame | None = None) -> str:
+def annotator_note(second: dict) -> str:
+    """One sentence: the reference labels against a blind second annotator's."""
+    return (f"Reference labels vs a blind second annotator on {second['n']} of these rows: "
+            f"accuracy {_num(second['accuracy'], '-')}, macro-F1 {_num(second['macro_f1'], '-')}, "
+            f"cue F1 {_num(second['cue_f1'], '-')}, \u03ba {_num(second['kappa'], '-')} "
+            f"({second['n_disagree']} disagreements).")
+
+
+def judges_markdown(table: pd.DataFrame, strata: pd.DataFrame | None = None,
+                    second: dict | None = None) -> str:
     """The table as GitHub Markdown, plus per-stratum accuracy when ``strata`` is given.
 
     Args:
         table: one row per judge (see :data:`COLUMNS`).
         strata: optional, index = stratum, one column per judge (accuracy), column ``n``.
+        second: optional, ``metrics/judges.json``'s ``second_annotator`` block.
     """
     body, _ = judge_rows(table)
 
@@ -68,6 +78,8 @@ def judges_markdown(table: pd.DataFrame, strata: pd.DataFrame | None = None) -> 
 
     lines = [row(HEADER), "| --- |" + " ---: |" * (len(HEADER) - 1)] + [row(c) for c in body]
     text = "\n".join(lines) + "\n\n" + _note(table, int(table["n"].iloc[0])) + "\n"
+    if second is not None:
+        text += "\n" + annotator_note(second) + "\n"
     if strata is not None:
         judges = [c for c in strata.columns if c != "n"]
         lines = [row(["Stratum", "n", *judges]), "| --- |" + " ---: |" * (len(judges) + 1)]
