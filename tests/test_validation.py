@@ -183,7 +183,8 @@ def workdir(tmp_path):
                                "Here is a haiku."], "label": [R, P, C]}
                  ).to_csv(tmp_path / "labelled.csv", index=False)
     (tmp_path / "params.yaml").write_text(
-        "judge: {name: classifier, C: 1.0, seed: 0, batch_size: 8, calibration_folds: 2}\n")
+        "judge: {name: classifier, C: 1.0, seed: 0, batch_size: 8, calibration_folds: 2,"
+        " sentence_features: false}\n")
     return tmp_path
 
 
@@ -242,3 +243,33 @@ def test_validate_judges_writes_every_output_byte_stably(workdir, monkeypatch):
     assert r"\midrule" in (workdir / "tables/judges.tex").read_text()
     assert CliRunner().invoke(stage.cli, args).exit_code == 0
     assert {p: p.read_bytes() for p in files} == first
+
+
+def test_second_annotator_is_scored_against_the_reference_labels(workdir, monkeypatch):
+    import stages.validate_judges as stage
+
+    RefusalClassifier(np.zeros((3, 384)), [2.0, 0.0, 0.0], [R, P, C]).save(workdir / "clf.json")
+    monkeypatch.setattr(stage, "load_encoder", lambda: None)
+    monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
+    second = workdir / "second.csv"
+    # h00..h03 are R, P, C, C; the second annotator calls h01 REFUSE; a00 is a train row
+    second.write_text("id,label,note\nh00,REFUSE,\nh01,REFUSE,hard\nh02,COMPLY,\n"
+                      "h03,COMPLY,\na00,COMPLY,\n")
+    args = ["--audit", str(workdir / "audit.csv"), "--classifier", str(workdir / "clf.json"),
+            "--metrics-dir", str(workdir / "metrics"), "--tables-dir", str(workdir / "tables"),
+            "--params", str(workdir / "params.yaml"), "--second-annotator", str(second)]
+    out = CliRunner().invoke(stage.cli, args)
+    assert out.exit_code == 0, out.output
+    scores = json.loads((workdir / "metrics/judges.json").read_text())["second_annotator"]
+    assert scores["n"] == 4 and scores["n_disagree"] == 1 and scores["accuracy"] == 0.75
+    assert scores["cue_f1"] == 1.0  # REFUSE for PARTIAL still finds the refusal cue
+    assert "blind second annotator on 4 of these rows" in (workdir / "tables/judges.md").read_text()
+    second.write_text("id,label\nh00,REFUSE\nh01,MAYBE\n")
+    out = CliRunner().invoke(stage.cli, args)
+    assert out.exit_code != 0 and "row 2" in str(out.exception) and "MAYBE" in str(out.exception)
+    second.write_text("id,label\nh00,REFUSE\nh00,COMPLY\n")
+    out = CliRunner().invoke(stage.cli, args)
+    assert out.exit_code != 0 and "labelled twice" in str(out.exception)
+    second.write_text("id,label\na00,REFUSE\n")
+    out = CliRunner().invoke(stage.cli, args)
+    assert out.exit_code != 0 and "none of the 4 held-out rows" in str(out.exception)

@@ -11,7 +11,8 @@ before the stages that write them exist in a fork of the pipeline):
 
 * ``table1.csv`` + ``study.json``: ``t1.<model>.<steps>.<column>`` and the study's
   settings (``study.*``), plus ``run.*`` facts about the size ladder and budgets;
-* ``judges.json``: ``judge.<name>.<metric>`` for every validated judge;
+* ``judges.json``: ``judge.<name>.<metric>`` for every validated judge, and
+  ``judge.second.<metric>`` for the blind second annotator when there is one;
 * ``stability.json`` + ``stability_per_temperature.csv``: ``stab.<model>.<variant>.*``;
 * ``claims.json``, ``reproduction.json``, ``scaling.json``: counts and fit slopes.
 """
@@ -113,6 +114,12 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
                 out[f"judge.{name}.{metric}"] = fmt(scores[metric], 3)
     out["judge.default.meets"] = "meets" if judges["judges"][judges["default_judge"]].get(
         "meets_target") else "does not meet"
+    second = judges.get("second_annotator")
+    if second is not None:  # the reference labels vs a blind second annotator
+        out["judge.second.n"] = str(second["n"])
+        out["judge.second.n_disagree"] = str(second["n_disagree"])
+        for metric in ("kappa", "accuracy", "cue_f1"):
+            out[f"judge.second.{metric}"] = fmt(second[metric], 3)
     return out
 
 
