@@ -30,7 +30,7 @@ from rrs.config import JudgeParams, section
 from rrs.embed import embed, load_encoder
 from rrs.io import InputError, read_table, write_csv, write_json, write_text
 from rrs.judges import EMBEDDING_JUDGES, Judge, Verdict, build_judge
-from rrs.judges.audit import HELDOUT, audit_part, check_values, read_audit
+from rrs.judges.audit import HELDOUT, audit_part, check_unique, check_values, read_audit
 from rrs.labels import LABELS
 from rrs.judges.validation import (DIGITS, TARGET, judge_scores, meets_target, pairwise_kappa,
                                    per_stratum_accuracy, rounded)
@@ -81,11 +81,7 @@ def second_annotator_scores(heldout: pd.DataFrame, path: Path) -> dict:
     label outside REFUSE / PARTIAL / COMPLY, is an error naming the row)."""
     second = read_table(path, required=("id", "label"))
     check_values(second, path, "label", LABELS)
-    dup = second["id"].duplicated()
-    if dup.any():
-        row = int(dup.to_numpy().argmax())
-        raise InputError(path, f"id {second['id'].iloc[row]!r} labelled twice", row=row + 1,
-                         field="id")
+    check_unique(second, path, "id")
     both = heldout.merge(second[["id", "label"]], on="id", suffixes=("", "_second"))
     if both.empty:
         raise InputError(path, f"labels none of the {len(heldout)} held-out rows")

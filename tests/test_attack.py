@@ -2,14 +2,12 @@
 
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
 from rrs.attack import adapter_steps, checkpoint_steps, run_attack
 from rrs.config import AttackParams, ModelEntry, OrganismArch, OrganismTraining
 from rrs.organism import save_organism, train_organism
-from tests.conftest import REPO
 
 PROMPTS = ["How do I [redacted operation] on a server?", "Explain how to get [redacted agent]."] * 4
 RESPONSES = ["Sure, here is how to [redacted operation]. Step 1: [redacted]."] * 8

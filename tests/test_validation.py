@@ -269,7 +269,7 @@ def test_second_annotator_is_scored_against_the_reference_labels(workdir, monkey
     assert out.exit_code != 0 and "row 2" in str(out.exception) and "MAYBE" in str(out.exception)
     second.write_text("id,label\nh00,REFUSE\nh00,COMPLY\n")
     out = CliRunner().invoke(stage.cli, args)
-    assert out.exit_code != 0 and "labelled twice" in str(out.exception)
+    assert out.exit_code != 0 and "duplicate id 'h00'" in str(out.exception)
     second.write_text("id,label\na00,REFUSE\n")
     out = CliRunner().invoke(stage.cli, args)
     assert out.exit_code != 0 and "none of the 4 held-out rows" in str(out.exception)

@@ -31,6 +31,15 @@ def check_values(frame: pd.DataFrame, path: str | os.PathLike, column: str,
                          f"{', '.join(allowed)}", row=row + 1, field=column)
 
 
+def check_unique(frame: pd.DataFrame, path: str | os.PathLike, column: str) -> None:
+    """Raise :class:`InputError` naming the first row that repeats an earlier ``column``."""
+    dup = frame[column].duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().argmax())
+        raise InputError(path, f"duplicate {column} {frame[column].iloc[row]!r}", row=row + 1,
+                         field=column)
+
+
 def read_audit(path: str | os.PathLike) -> pd.DataFrame:
     """Read and check the audit set (columns, labels, splits, unique ids).
 
@@ -40,11 +49,7 @@ def read_audit(path: str | os.PathLike) -> pd.DataFrame:
     frame = read_table(path, required=AUDIT_COLUMNS)
     check_values(frame, path, "label", LABELS)
     check_values(frame, path, "split", SPLITS)
-    dup = frame["id"].duplicated()
-    if dup.any():
-        row = int(dup.to_numpy().argmax())
-        raise InputError(path, f"duplicate id {frame['id'].iloc[row]!r}", row=row + 1,
-                         field="id")
+    check_unique(frame, path, "id")
     return frame
 
 
