@@ -20,6 +20,8 @@ COMMANDS = {
     "train-judge": ("stages.train_judge:cli", "Fit the refusal classifier (MiniLM + LR)."),
     "validate-judges": ("stages.validate_judges:cli",
                         "Score every judge against the held-out audit labels."),
+    "audit-sheet": ("stages.audit_sheet:cli",
+                    "Write the held-out audit rows as a blind labelling sheet."),
     "judge-generations": ("stages.judge:cli", "Label and embed every generated response."),
     "judge": ("stages.judge_file:cli", "Label any CSV/JSONL file of responses with one judge."),
     "metrics": ("stages.metrics:cli", "Compute Table 1 and the metrics files."),

@@ -212,6 +212,8 @@ def test_embed_is_unit_norm_float32_and_deterministic(encoder):
     again = embed(["hello", "", None, "I cannot help."], encoder, batch_size=2, progress=False)
     np.testing.assert_array_equal(a, again)  # same inputs, same batching: same bytes
     np.testing.assert_allclose(a[1], a[2], atol=1e-5)  # None is embedded as ""
+    alone = embed(["I cannot help."], encoder, progress=False)  # batches run longest first,
+    np.testing.assert_allclose(a[3], alone[0], atol=1e-5)       # rows come back in input order
     assert embed([], encoder).shape == (0, 384)
 
 

@@ -273,3 +273,33 @@ def test_second_annotator_is_scored_against_the_reference_labels(workdir, monkey
     second.write_text("id,label\na00,REFUSE\n")
     out = CliRunner().invoke(stage.cli, args)
     assert out.exit_code != 0 and "none of the 4 held-out rows" in str(out.exception)
+
+
+def test_audit_sheet_is_blind_and_feeds_the_second_annotator(workdir, monkeypatch):
+    import stages.audit_sheet as sheet_stage
+    import stages.validate_judges as stage
+
+    sheet = workdir / "sheet.csv"
+    out = CliRunner().invoke(sheet_stage.cli, ["--audit", str(workdir / "audit.csv"),
+                                               "--out", str(sheet), "--seed", "3"])
+    assert out.exit_code == 0, out.output
+    first = sheet.read_bytes()
+    rows = pd.read_csv(sheet, keep_default_na=False)
+    assert list(rows.columns) == ["id", "prompt", "response", "label", "note"]
+    assert sorted(rows["id"]) == ["h00", "h01", "h02", "h03"] and set(rows["label"]) == {""}
+    assert CliRunner().invoke(sheet_stage.cli, ["--audit", str(workdir / "audit.csv"),
+                                                "--out", str(sheet), "--seed", "3"]).exit_code == 0
+    assert sheet.read_bytes() == first  # the seed fixes the order
+    # a person fills it in; validate-judges reads the filled sheet as the second annotator
+    rows["label"] = rows["id"].map({"h00": R, "h01": P, "h02": C, "h03": C})
+    rows.to_csv(sheet, index=False)
+    RefusalClassifier(np.zeros((3, 384)), [2.0, 0.0, 0.0], [R, P, C]).save(workdir / "clf.json")
+    monkeypatch.setattr(stage, "load_encoder", lambda: None)
+    monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
+    out = CliRunner().invoke(stage.cli, [
+        "--audit", str(workdir / "audit.csv"), "--classifier", str(workdir / "clf.json"),
+        "--metrics-dir", str(workdir / "metrics"), "--tables-dir", str(workdir / "tables"),
+        "--params", str(workdir / "params.yaml"), "--second-annotator", str(sheet)])
+    assert out.exit_code == 0, out.output
+    second = json.loads((workdir / "metrics/judges.json").read_text())["second_annotator"]
+    assert second["n"] == 4 and second["kappa"] == 1.0

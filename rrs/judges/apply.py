@@ -37,7 +37,11 @@ def judge_responses(prompts: Sequence[str], responses: Sequence[str], cfg: Judge
     """
     prompts, responses = list(prompts), list(responses)
     encoder = load_encoder()
-    emb = embed(responses, encoder, batch_size=cfg.batch_size)
+    # each distinct answer is embedded once (greedy answers repeat across budgets and prompts)
+    texts = [r if isinstance(r, str) else "" for r in responses]
+    distinct = sorted(set(texts))
+    row_of = {text: k for k, text in enumerate(distinct)}
+    emb = embed(distinct, encoder, batch_size=cfg.batch_size)[[row_of[t] for t in texts]]
     clf = RefusalClassifier.load(classifier, encoder=encoder)
     by_clf = clf(prompts, responses, embeddings=emb)
     by_lex = LexicalJudge()(prompts, responses)

@@ -314,13 +314,17 @@ def _lr(C: float, seed: int):
 
 def design_matrix(embeddings: np.ndarray, responses: Sequence[str | None], lexical=None,
                   sentence_model: SentenceCueModel | None = None,
-                  sentences: Sentences | None = None) -> np.ndarray:
-    """Response embeddings, then the sentence features, then the lexical features."""
+                  sentences: Sentences | None = None,
+                  lexical_x: np.ndarray | None = None) -> np.ndarray:
+    """Response embeddings, then the sentence features, then the lexical features
+    (``lexical_x`` when already computed, else read off ``lexical``)."""
     x = np.asarray(embeddings, dtype=np.float64).reshape(len(responses), -1)
     parts = [x]
     if sentence_model is not None:
         parts.append(sentence_model.features(sentences, len(responses)))
-    if lexical is not None:
+    if lexical_x is not None:
+        parts.append(lexical_x)
+    elif lexical is not None:
         parts.append(lexical_features(lexical, responses))
     return np.hstack(parts) if len(parts) > 1 else x
 
@@ -381,13 +385,15 @@ def fit_classifier(embeddings: np.ndarray, labels: Sequence[str], C: float = 1.0
         sentences = embed_sentences(responses, embeddings, encoder)
         sentence_model = SentenceCueModel.fit(sentences, cue, np.arange(len(labels)), seed)
 
+    lexical_x = None if lexical is None else lexical_features(lexical, responses)
+
     def design(rows: np.ndarray) -> np.ndarray:  # the sentence model refitted on ``rows``
         model_rows = (SentenceCueModel.fit(sentences, cue, rows, seed) if sentence_features
                       else None)
-        return design_matrix(embeddings, responses, lexical, model_rows, sentences)
+        return design_matrix(embeddings, responses, None, model_rows, sentences, lexical_x)
 
-    x = design_matrix(embeddings, responses or [None] * len(labels), lexical, sentence_model,
-                      sentences)
+    x = design_matrix(embeddings, responses or [None] * len(labels), None, sentence_model,
+                      sentences, lexical_x)
     model = _lr(C, seed).fit(x, labels)
     classes = [str(c) for c in model.classes_]
     meta = {"C": C, "seed": seed, "n_train": len(labels),
