@@ -20,25 +20,15 @@ import numpy as np
 import pandas as pd
 
 from rrs.config import JudgeParams, section
-from rrs.io import InputError, atomic_path, read_table, write_csv
+from rrs.io import atomic_path, write_csv
 from rrs.judges.apply import judge_responses
-from stages.common import params_option, read_params
+from stages.common import params_option, read_params, read_records
 
 KEY = ["model", "steps", "set", "id"]
 
 
 def read_generations(folder: Path) -> pd.DataFrame:
-    files = sorted(folder.glob("*.csv"))
-    if not files:
-        raise InputError(folder, "no generation files (*.csv)")
-    frame = pd.concat([read_table(f, required=[*KEY, "prompt", "response"]) for f in files],
-                      ignore_index=True)
-    frame["steps"] = frame["steps"].astype(int)
-    dup = frame.duplicated(KEY)
-    if dup.any():
-        row = frame[dup].iloc[0]
-        raise InputError(folder, f"duplicate record {dict(row[KEY])}")
-    return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
+    return read_records(folder, KEY, ["prompt", "response"], {"steps": int}, "generation")
 
 
 @click.command("judge-generations")

@@ -22,10 +22,10 @@ import click
 import pandas as pd
 
 from rrs.config import JudgeParams, StabilityParams, section
-from rrs.io import InputError, read_table, write_csv, write_json
+from rrs.io import write_csv, write_json
 from rrs.judges.apply import judge_responses
 from rrs.stability import aggregate, grouped, per_prompt
-from stages.common import params_option, read_params
+from stages.common import params_option, read_params, read_records
 
 KEY = ["model", "steps", "id", "temperature", "seed"]
 NOTE = ("Temperature 0 is greedy and seed-independent: it was sampled once (first seed) and "
@@ -33,15 +33,8 @@ NOTE = ("Temperature 0 is greedy and seed-independent: it was sampled once (firs
 
 
 def read_sweep(folder: Path) -> pd.DataFrame:
-    files = sorted(folder.glob("*.csv"))
-    if not files:
-        raise InputError(folder, "no stability files (*.csv)")
-    frame = pd.concat([read_table(f, required=[*KEY, "category", "prompt", "response"])
-                       for f in files], ignore_index=True)
-    frame = frame.astype({"steps": int, "seed": int, "temperature": float})
-    if frame.duplicated(KEY).any():
-        raise InputError(folder, f"duplicate record {dict(frame[frame.duplicated(KEY)].iloc[0][KEY])}")
-    return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
+    return read_records(folder, KEY, ["category", "prompt", "response"],
+                        {"steps": int, "seed": int, "temperature": float}, "stability")
 
 
 def _clean(obj):
