@@ -17,6 +17,20 @@ params_option = click.option(
     default="params.yaml", show_default=True, help="The pipeline's parameter file.")
 
 
+def judging_options(command):
+    """``--generations`` (a folder of CSVs), ``--classifier`` and ``--out-dir``: the options of
+    the two stages that judge generated answers (``judge-generations``, ``stability``)."""
+    for option in reversed([
+            click.option("--generations", required=True,
+                         type=click.Path(exists=True, file_okay=False, path_type=Path)),
+            click.option("--classifier", type=click.Path(exists=True, path_type=Path),
+                         required=True),
+            click.option("--out-dir", type=click.Path(path_type=Path), required=True),
+            params_option]):
+        command = option(command)
+    return command
+
+
 def setup_torch(threads: int) -> None:
     """Fix the CPU thread count: float reductions are reproducible for a fixed count."""
     torch.set_num_threads(threads)

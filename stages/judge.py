@@ -22,7 +22,7 @@ import pandas as pd
 from rrs.config import JudgeParams, section
 from rrs.io import atomic_path, write_csv
 from rrs.judges.apply import judge_responses
-from stages.common import params_option, read_params, read_records
+from stages.common import judging_options, read_params, read_records
 
 KEY = ["model", "steps", "set", "id"]
 
@@ -32,11 +32,7 @@ def read_generations(folder: Path) -> pd.DataFrame:
 
 
 @click.command("judge-generations")
-@click.option("--generations", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              required=True)
-@click.option("--classifier", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--out-dir", type=click.Path(path_type=Path), required=True)
-@params_option
+@judging_options
 def cli(generations: Path, classifier: Path, out_dir: Path, params_path: Path) -> None:
     """Judge and embed every generated response."""
     cfg = section(read_params(params_path), "judge", JudgeParams)

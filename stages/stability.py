@@ -25,7 +25,7 @@ from rrs.config import JudgeParams, StabilityParams, section
 from rrs.io import write_csv, write_json
 from rrs.judges.apply import judge_responses
 from rrs.stability import aggregate, grouped, per_prompt
-from stages.common import params_option, read_params, read_records
+from stages.common import judging_options, read_params, read_records
 
 KEY = ["model", "steps", "id", "temperature", "seed"]
 NOTE = ("Temperature 0 is greedy and seed-independent: it was sampled once (first seed) and "
@@ -47,20 +47,14 @@ def _clean(obj):
 
 
 @click.command("stability")
-@click.option("--generations", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              required=True)
-@click.option("--classifier", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--out-dir", type=click.Path(path_type=Path), required=True)
-@params_option
+@judging_options
 def cli(generations: Path, classifier: Path, out_dir: Path, params_path: Path) -> None:
     """Judge the sweep and write the stability metrics."""
     params = read_params(params_path)
     cfg, jcfg = section(params, "stability", StabilityParams), section(params, "judge", JudgeParams)
     frame = read_sweep(generations)
-    unique = frame[["prompt", "response"]].drop_duplicates(ignore_index=True)
-    labels, _ = judge_responses(unique["prompt"], unique["response"], jcfg, classifier)
-    frame = frame.merge(pd.concat([unique, labels], axis=1), on=["prompt", "response"],
-                        how="left", validate="many_to_one")
+    labels, _ = judge_responses(frame["prompt"], frame["response"], jcfg, classifier)
+    frame = pd.concat([frame, labels], axis=1)
     prompts = per_prompt(frame)
     by_temp = grouped(frame, per_prompt(frame, by=("temperature",)), "temperature",
                       cfg.unstable_below)
@@ -76,6 +70,7 @@ def cli(generations: Path, classifier: Path, out_dir: Path, params_path: Path) -
         "config": {**dataclasses.asdict(cfg), "reused_greedy": bool(0.0 in cfg.temperatures),
                    "note": NOTE, "judge": jcfg.name,
                    "judge_version": str(frame["judge_version"].iloc[0]),
-                   "unique_responses_judged": int(len(unique))}}))
+                   "unique_responses_judged": int(len(frame[["prompt", "response"]]
+                                                      .drop_duplicates()))}}))
     write_csv(out_dir / "stability_per_prompt.csv", prompts.round(6))
     write_csv(out_dir / "stability_per_temperature.csv", by_temp.round(6))

@@ -35,9 +35,13 @@ def judge_responses(prompts: Sequence[str], responses: Sequence[str], cfg: Judge
         (the classifier's, whatever judge labels), ``label_classifier``, ``label_lexical``,
         ``judge`` and ``judge_version``; and the response embeddings (rows aligned).
     """
-    prompts, responses = list(prompts), list(responses)
+    # Each distinct (prompt, response) is judged once and each distinct answer embedded once:
+    # greedy answers repeat across budgets and prompts, sampled ones across seeds.
+    pairs = pd.DataFrame({"prompt": list(prompts), "response": list(responses)})
+    group = pairs.groupby(["prompt", "response"], dropna=False, sort=False).ngroup().to_numpy()
+    unique = pairs.drop_duplicates(ignore_index=True)  # row k is group k (first appearance)
+    prompts, responses = list(unique["prompt"]), list(unique["response"])
     encoder = load_encoder()
-    # each distinct answer is embedded once (greedy answers repeat across budgets and prompts)
     texts = [r if isinstance(r, str) else "" for r in responses]
     distinct = sorted(set(texts))
     row_of = {text: k for k, text in enumerate(distinct)}
@@ -59,6 +63,6 @@ def judge_responses(prompts: Sequence[str], responses: Sequence[str], cfg: Judge
         "p_refuse": [round(v.p_refuse, 6) for v in by_clf],
         "label_classifier": [v.label for v in by_clf],
         "label_lexical": [v.label for v in by_lex],
-    })
+    }).iloc[group].reset_index(drop=True)
     frame["judge"], frame["judge_version"] = cfg.name, version
-    return frame, emb
+    return frame, emb[group]

@@ -206,7 +206,8 @@ class RefusalClassifier:
         sentences = None
         if self.sentence_model is not None:
             sentences = embed_sentences(responses, embeddings, self._load_encoder())
-        return design_matrix(embeddings, responses, self.lexical, self.sentence_model, sentences)
+        lexical_x = None if self.lexical is None else lexical_features(self.lexical, responses)
+        return design_matrix(embeddings, self.sentence_model, sentences, lexical_x)
 
     def _load_encoder(self):
         if self._encoder is None:
@@ -312,20 +313,18 @@ def _lr(C: float, seed: int):
     return LogisticRegression(C=C, max_iter=5000, random_state=seed)  # multinomial for 3 classes
 
 
-def design_matrix(embeddings: np.ndarray, responses: Sequence[str | None], lexical=None,
-                  sentence_model: SentenceCueModel | None = None,
+def design_matrix(embeddings: np.ndarray, sentence_model: SentenceCueModel | None = None,
                   sentences: Sentences | None = None,
                   lexical_x: np.ndarray | None = None) -> np.ndarray:
-    """Response embeddings, then the sentence features, then the lexical features
-    (``lexical_x`` when already computed, else read off ``lexical``)."""
-    x = np.asarray(embeddings, dtype=np.float64).reshape(len(responses), -1)
+    """Response embeddings, then the sentence features (with a sentence model), then the
+    lexical features (:func:`lexical_features`, when given)."""
+    x = np.asarray(embeddings, dtype=np.float64)
+    x = x.reshape(len(x), -1)
     parts = [x]
     if sentence_model is not None:
-        parts.append(sentence_model.features(sentences, len(responses)))
+        parts.append(sentence_model.features(sentences, len(x)))
     if lexical_x is not None:
         parts.append(lexical_x)
-    elif lexical is not None:
-        parts.append(lexical_features(lexical, responses))
     return np.hstack(parts) if len(parts) > 1 else x
 
 
@@ -390,10 +389,9 @@ def fit_classifier(embeddings: np.ndarray, labels: Sequence[str], C: float = 1.0
     def design(rows: np.ndarray) -> np.ndarray:  # the sentence model refitted on ``rows``
         model_rows = (SentenceCueModel.fit(sentences, cue, rows, seed) if sentence_features
                       else None)
-        return design_matrix(embeddings, responses, None, model_rows, sentences, lexical_x)
+        return design_matrix(embeddings, model_rows, sentences, lexical_x)
 
-    x = design_matrix(embeddings, responses or [None] * len(labels), None, sentence_model,
-                      sentences, lexical_x)
+    x = design_matrix(embeddings, sentence_model, sentences, lexical_x)
     model = _lr(C, seed).fit(x, labels)
     classes = [str(c) for c in model.classes_]
     meta = {"C": C, "seed": seed, "n_train": len(labels),
