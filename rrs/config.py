@@ -106,7 +106,8 @@ class ModelEntry:
     """Registry entry: where a model alias's weights live.
 
     ``source`` is ``organism`` (trained by this pipeline), ``hub`` or ``gguf`` (fetched by
-    stage ``fetch@<alias>`` into ``models/fetched/<alias>``, see :class:`FetchSpec`) or ``hf``
+    stage ``fetch@<alias>`` into ``models/fetched/<alias>``, see :class:`FetchSpec`),
+    ``tuned`` (a fetched model safety-tuned by ``tune@<alias>``, :class:`TuneSpec`) or ``hf``
     (a local Hugging Face model directory you provide, with its own tokenizer and chat
     template). ``params`` overrides the counted parameter number where set (e.g. to quote
     the model card's count).
@@ -152,6 +153,33 @@ class FetchSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class TuneSpec:
+    """A safety-tuned variant of a fetched chat model (``tuned.<alias>``; stage ``tune@``).
+
+    LoRA on the full-precision ``base`` (an alias in ``fetched``), trained on the chat corpus
+    (help with benign requests, refuse the redacted harmful ones) with a constant learning
+    rate, then merged into the base weights: a real, publicly trained architecture that
+    refuses, the real-model counterpart of an organism.
+    """
+    base: str
+    steps: int = 100
+    lr: float = 5e-4
+    batch_size: int = 8
+    seq_len: int = 96
+    lora_r: int = 16
+    lora_alpha: int = 32
+    seed: int = 0
+    threads: int = 2
+
+    def attack_params(self) -> "AttackParams":
+        """The same LoRA training loop the attack runs, in full precision with plain AdamW."""
+        return AttackParams(steps=self.steps, eval_every=self.steps, lr=self.lr,
+                            batch_size=self.batch_size, seq_len=self.seq_len, lora_r=self.lora_r,
+                            lora_alpha=self.lora_alpha, quantization="none", optimizer="adamw",
+                            seed=self.seed, threads=self.threads)
+
+
+@dataclasses.dataclass(frozen=True)
 class BenchmarkSpec:
     """A public prompt set read at run time (``benchmarks.<set>``; :mod:`rrs.prompt_sets`).
 
@@ -177,8 +205,10 @@ class BenchmarkSpec:
     def __post_init__(self):
         if self.source not in ("harmbench", "strongreject", "file"):
             raise ParamsError(f"source: harmbench, strongreject or file, got {self.source!r}")
-        if self.source == "file" and (self.path is None or self.prompt_column is None):
-            raise ParamsError("source file needs path and prompt_column")
+        if self.source == "file" and (self.path is None or self.prompt_column is None
+                                      or self.sha256 is None):
+            # the pin is what DVC sees: a new file needs a new sha256, so the stage re-runs
+            raise ParamsError("source file needs path, prompt_column and sha256 (the pin)")
         if self.source != "file" and self.split is None:
             raise ParamsError(f"source {self.source} needs split")
         if self.n is not None and self.n <= 0:
@@ -281,14 +311,36 @@ def section(params: Mapping[str, Any], name: str, cls):
     return from_mapping(cls, params.get(name, {}), name)
 
 
-MODEL_SOURCES = ("organism", "hub", "gguf", "hf")
+MODEL_SOURCES = ("organism", "hub", "gguf", "tuned", "hf")
 FETCHED_DIR = "models/fetched"  # fetch@<alias> writes models/fetched/<alias> (dvc.yaml)
+TUNED_DIR = "models/tuned"      # tune@<alias> writes models/tuned/<alias>
+
+
+def tuned(params: Mapping[str, Any]) -> dict[str, TuneSpec]:
+    raw = params.get("tuned") or {}
+    if not isinstance(raw, Mapping):
+        raise ParamsError("tuned: expected a mapping alias -> tune spec")
+    _check_names("tuned", raw)
+    specs = {alias: from_mapping(TuneSpec, spec, f"tuned.{alias}") for alias, spec in raw.items()}
+    for alias, spec in specs.items():
+        if spec.base not in fetched(params):
+            raise ParamsError(f"tuned.{alias}.base: {spec.base!r} must be a `fetched` model")
+    return specs
+
+
+def _check_names(section_name: str, raw: Mapping[str, Any]) -> None:
+    """DVC reads ``<section>.<name>`` as a dotted path: a name with a dot cannot be a param."""
+    for name in raw:
+        if not isinstance(name, str) or "." in name or not name:
+            raise ParamsError(f"{section_name}: name {name!r} must be a non-empty string without "
+                              "dots (DVC splits parameter paths on them): e.g. tinyllama, qwen2-7b")
 
 
 def fetched(params: Mapping[str, Any]) -> dict[str, FetchSpec]:
     raw = params.get("fetched") or {}
     if not isinstance(raw, Mapping):
         raise ParamsError("fetched: expected a mapping alias -> fetch spec")
+    _check_names("fetched", raw)
     return {alias: from_mapping(FetchSpec, spec, f"fetched.{alias}") for alias, spec in raw.items()}
 
 
@@ -296,6 +348,7 @@ def benchmarks(params: Mapping[str, Any]) -> dict[str, BenchmarkSpec]:
     raw = params.get("benchmarks") or {}
     if not isinstance(raw, Mapping):
         raise ParamsError("benchmarks: expected a mapping set name -> spec")
+    _check_names("benchmarks", raw)
     return {name: from_mapping(BenchmarkSpec, spec, f"benchmarks.{name}")
             for name, spec in raw.items()}
 
@@ -305,6 +358,7 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
     raw = params.get("models")
     if not isinstance(raw, Mapping) or not raw:
         raise ParamsError("models: expected a non-empty mapping alias -> entry")
+    _check_names("models", raw)
     out = {alias: from_mapping(ModelEntry, entry, f"models.{alias}") for alias, entry in raw.items()}
     specs = fetched(params)
     for alias, entry in out.items():
@@ -320,7 +374,27 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
             if entry.path != f"{FETCHED_DIR}/{alias}":
                 raise ParamsError(f"{where}.path: a fetched model lives in "
                                   f"{FETCHED_DIR}/{alias}, got {entry.path!r}")
+        if entry.source == "tuned":
+            if alias not in tuned(params):
+                raise ParamsError(f"{where}: source tuned needs tuned.{alias} (stage tune@{alias})")
+            if entry.path != f"{TUNED_DIR}/{alias}":
+                raise ParamsError(f"{where}.path: a tuned model lives in {TUNED_DIR}/{alias}, "
+                                  f"got {entry.path!r}")
     return out
+
+
+def stability_models(params: Mapping[str, Any]) -> list[str]:
+    """The aliases the stability sweep samples (``stability_models``), each in the registry."""
+    raw = params.get("stability_models")
+    registry = models(params)
+    if raw is None:
+        return list(registry)
+    if not isinstance(raw, Mapping):
+        raise ParamsError("stability_models: expected a mapping alias -> model entry")
+    unknown = sorted(set(raw) - set(registry))
+    if unknown:
+        raise ParamsError(f"stability_models: {', '.join(unknown)} not in models")
+    return list(raw)
 
 
 def organisms(params: Mapping[str, Any]) -> dict[str, OrganismArch]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from rrs.config import GenerateParams, StabilityParams, models, section
+from rrs.config import GenerateParams, StabilityParams, models, section, stability_models
 from rrs.io import write_csv
 from rrs.models import load_model, load_tokenizer, param_count
 from rrs.sampling import row_seed, sample_rows
@@ -68,6 +68,8 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
         params_path: Path) -> None:
     """Sample the harmful set under every temperature x seed, resumably."""
     params = read_params(params_path)
+    if alias not in stability_models(params):
+        raise click.BadParameter(f"{alias!r} is not in params `stability_models`")
     entry = models(params)[alias]
     cfg = section(params, "stability", StabilityParams)
     gen = dataclasses.replace(section(params, "generate", GenerateParams), top_p=cfg.top_p,

@@ -157,10 +157,12 @@ def paper_numbers(metrics_dir: str | os.PathLike) -> dict[str, str]:
         for x, by_metric in fits.items():
             for metric, groups in by_metric.items():
                 for group, fit in groups.items():
+                    key = f"scaling.{x}.{metric}.{group}"
                     if fit.get("status") == "ok":
-                        key = f"scaling.{x}.{metric}.{group}"
                         out[f"{key}.slope"] = f"{fit['slope']:+.3f}"
                         out[f"{key}.ci"] = f"[{fit['slope_lo']:+.3f}, {fit['slope_hi']:+.3f}]"
+                    else:  # too few points (one model, one budget): the text says so
+                        out[f"{key}.slope"], out[f"{key}.ci"] = DASH, "not evaluable"
     if (d / "reproduction.json").is_file():
         rep = json.loads((d / "reproduction.json").read_text(encoding="utf-8"))
         for key in ("n_models_matched", "n_compared", "n_agree"):

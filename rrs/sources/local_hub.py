@@ -82,21 +82,33 @@ def listing(folder: Path) -> list[dict]:
     return siblings
 
 
-def add_model(root: Path, repo_id: str, commit: str, source: Path, branch: str = "main") -> Path:
-    """Copy a model folder's top-level files into ``root`` as ``repo_id`` at ``commit``, fix
-    the commit's listing, and point ``refs/<branch>`` at it."""
-    import shutil
+def commit_dir(root: Path, repo_id: str, commit: str) -> Path:
+    """Where ``repo_id`` at ``commit`` lives under ``root`` (write files there, then publish)."""
     if not COMMIT.match(commit):
         raise ValueError(f"commit must be 40 hex digits, got {commit!r}")
-    dest = Path(root) / repo_id / commit
+    return Path(root) / repo_id / commit
+
+
+def publish(root: Path, repo_id: str, commit: str, branch: str = "main") -> None:
+    """Fix the commit's listing (its hashes, from the files now there) and point
+    ``refs/<branch>`` at it."""
+    dest = commit_dir(root, repo_id, commit)
+    (dest.parent / f"{commit}.json").write_text(json.dumps(listing(dest), indent=1))
+    refs = dest.parent / "refs"
+    refs.mkdir(exist_ok=True)
+    (refs / branch).write_text(commit + "\n")
+
+
+def add_model(root: Path, repo_id: str, commit: str, source: Path, branch: str = "main") -> Path:
+    """Copy a model folder's top-level files into ``root`` as ``repo_id`` at ``commit``, and
+    :func:`publish` it."""
+    import shutil
+    dest = commit_dir(root, repo_id, commit)
     dest.mkdir(parents=True, exist_ok=True)
     for path in sorted(Path(source).iterdir()):
         if path.is_file():
             shutil.copy2(path, dest / path.name)
-    (dest.parent / f"{commit}.json").write_text(json.dumps(listing(dest), indent=1))
-    refs = Path(root) / repo_id / "refs"
-    refs.mkdir(exist_ok=True)
-    (refs / branch).write_text(commit + "\n")
+    publish(root, repo_id, commit, branch)
     return dest
 
 
