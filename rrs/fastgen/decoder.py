@@ -1,0 +1,151 @@
+"""A static-KV-cache decoder over a Hugging Face model's own modules and weights.
+
+The cache holds ``[batch, kv_heads, capacity, head_dim]`` per layer, filled left to right:
+prompts are left-padded to the batch's widest (column ``P``), generated token ``i`` goes to
+column ``P + i``. Attention reads each KV head once, grouped-query style without copying K/V
+out to every query head: the ``G = heads / kv_heads`` query heads of one KV head are laid out
+as ``G`` query rows of that head, so one SDPA call over ``[batch, kv_heads, G, head_dim]``
+reads the cache once. It reads only the first ``L`` columns, ``L`` the filled length rounded
+up to a bucket (``kv_bucket`` tokens): one CUDA graph per bucket holds the whole decode step
+(embedding, every layer, head, token choice, cache and bookkeeping writes), so a step costs
+one graph launch.
+
+On CPU the same code runs eagerly: ``tests/test_fastgen.py`` checks it against
+``model.generate`` token for token.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from rrs.fastgen.layers import causal_lm, decoder_layers
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary embedding of ``x [.., heads, head_dim]`` as transformers applies it
+    (``x * cos + rotate_half(x) * sin``, the first ``cos.shape[-1]`` dims only)."""
+    rd = cos.shape[-1]
+    rot, rest = (x, None) if rd == x.shape[-1] else (x[..., :rd], x[..., rd:])
+    half = rd // 2
+    turned = torch.cat((-rot[..., half:], rot[..., :half]), dim=-1)
+    out = rot * cos + turned * sin
+    return out if rest is None else torch.cat((out, rest), dim=-1)
+
+
+def grouped_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                      mask: torch.Tensor) -> torch.Tensor:
+    """Softmax attention of ``q [B, T, H, D]`` over ``k, v [B, Hkv, L, D]``, each KV head read once.
+
+    Args:
+        mask: additive, ``[B, 1, T, L]`` (0 where a query may attend, a large negative elsewhere).
+    Returns:
+        ``[B * T, H * D]``.
+    """
+    b, t, h, d = q.shape
+    hkv, length = k.shape[1], k.shape[2]
+    g = h // hkv
+    if t == 1:  # decoding: the G query heads of a KV head are G query rows of it
+        qg, m = q.reshape(b, hkv, g, d), mask
+    else:  # prefill: rows are (query head within the group, position)
+        qg = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d)
+        m = mask.unsqueeze(2).expand(b, 1, g, t, length).reshape(b, 1, g * t, length)
+    out = F.scaled_dot_product_attention(qg, k, v, attn_mask=m)
+    if t == 1:
+        return out.reshape(b, h * d)
+    return out.view(b, hkv, g, t, d).permute(0, 3, 1, 2, 4).reshape(b * t, h * d)
+
+
+class StaticDecoder:
+    """The model's forward pass with a preallocated KV cache; prefill and one-token steps.
+
+    Args:
+        model: a supported ``*ForCausalLM`` or a peft model around one (see ``layers``).
+        max_batch: rows the cache holds.
+        max_len: prompt + new tokens the cache holds (rounded up to ``kv_bucket``).
+    """
+
+    def __init__(self, model, max_batch: int, max_len: int, kv_bucket: int):
+        lm = causal_lm(model)
+        cfg = lm.config
+        self.n_heads, self.n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
+        self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.n_heads
+        self.layers, self.dense = decoder_layers(model)
+        self.embed, self.head = lm.get_input_embeddings(), lm.get_output_embeddings()
+        self.norm, self.rotary = lm.model.norm, lm.model.rotary_emb
+        self.dtype = self.embed.weight.dtype
+        self.device = self.embed.weight.device
+        self.bucket = kv_bucket
+        self.capacity = -(-max_len // kv_bucket) * kv_bucket
+        shape = (max_batch, self.n_kv, self.capacity, self.head_dim)
+        # zeros, not empty: masked columns still enter the softmax's products (weight 0),
+        # and 0 * NaN from uninitialised memory would poison a row
+        self.k = [torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in self.layers]
+        self.v = [torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in self.layers]
+        self.columns = torch.arange(self.capacity, device=self.device)
+        self.neg = torch.finfo(self.dtype).min
+
+    def bucket_of(self, filled: int) -> int:
+        """Cache columns a step reads when ``filled`` columns hold keys."""
+        return min(self.capacity, -(-filled // self.bucket) * self.bucket)
+
+    def _layers(self, x: torch.Tensor, cos, sin, mask: torch.Tensor, length: int,
+                write: Callable[[int, torch.Tensor, torch.Tensor], None], b: int, t: int):
+        h, hkv, d = self.n_heads, self.n_kv, self.head_dim
+        for i, layer in enumerate(self.layers):
+            qkv = layer.qkv(layer.norm1(x))
+            qk = rotate(qkv[:, :(h + hkv) * d].view(b, t, h + hkv, d), cos, sin)
+            q, k = qk[:, :, :h], qk[:, :, h:]
+            v = qkv[:, (h + hkv) * d:].view(b, t, hkv, d)
+            write(i, k.transpose(1, 2), v.transpose(1, 2))
+            att = grouped_attention(q, self.k[i][:b, :, :length], self.v[i][:b, :, :length], mask)
+            x = layer.o.add_to(x, att)
+            gate, up = layer.gate_up(layer.norm2(x)).chunk(2, dim=-1)
+            x = layer.down.add_to(x, layer.act(gate) * up)
+        return x
+
+    def _rope(self, x: torch.Tensor, positions: torch.Tensor):
+        cos, sin = self.rotary(x, positions)  # [B, T, rotary dims], in x's dtype
+        return cos.unsqueeze(2), sin.unsqueeze(2)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.head(self.norm(hidden))
+
+    def prefill(self, ids: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        """Run left-padded prompts ``ids [B, P]`` (``pad [B]`` pad tokens each), fill cache
+        columns ``[0, P)``; return the last position's logits ``[B, V]``."""
+        b, t = ids.shape
+        cols = self.columns[:t]
+        positions = (cols[None, :] - pad[:, None]).clamp(min=0)
+        keep = (cols[None, None, :] <= cols[None, :, None]) & (cols[None, None, :] >= pad[:, None, None])
+        keep |= torch.eye(t, dtype=torch.bool, device=self.device)  # pad rows see themselves
+        mask = torch.zeros(b, 1, t, t, dtype=self.dtype, device=self.device)
+        mask.masked_fill_(~keep[:, None], self.neg)
+        x = self.embed(ids)
+        cos, sin = self._rope(x, positions)
+
+        def write(i, k, v):
+            self.k[i][:b, :, :t] = k
+            self.v[i][:b, :, :t] = v
+        x = self._layers(x.reshape(b * t, -1), cos, sin, mask, t, write, b, t)
+        return self.logits(x.view(b, t, -1)[:, -1])
+
+    def step(self, tok: torch.Tensor, col: torch.Tensor, pad: torch.Tensor,
+             length: int) -> torch.Tensor:
+        """One token per row: ``tok [B]`` at cache column ``col [1]`` (a tensor, so a CUDA
+        graph replays it at every column); attend over the first ``length`` columns."""
+        b = tok.shape[0]
+        cols = self.columns[:length]
+        keep = (cols[None, :] >= pad[:, None]) & (cols[None, :] <= col)
+        mask = torch.zeros(b, 1, 1, length, dtype=self.dtype, device=self.device)
+        mask.masked_fill_(~keep[:, None, None], self.neg)
+        x = self.embed(tok[:, None])
+        cos, sin = self._rope(x, (col - pad)[:, None])
+
+        def write(i, k, v):
+            self.k[i][:b].index_copy_(2, col, k)
+            self.v[i][:b].index_copy_(2, col, v)
+        x = self._layers(x.reshape(b, -1), cos, sin, mask, length, write, b, 1)
+        return self.logits(x)
