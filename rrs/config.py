@@ -153,8 +153,15 @@ class AttackParams:
     quantization: str = "nf4"  # nf4 | none
     optimizer: str = "paged_adamw_8bit"  # paged_adamw_8bit | adamw
     gradient_checkpointing: bool = False  # on for multi-billion-parameter bases on small GPUs
+    # rows per forward/backward; 0 = the whole batch in one padded pass. > 0: length-sorted
+    # micro-batches, loss chunked over labelled tokens only, bf16 autocast on bf16 GPUs (rrs.train)
+    micro_batch_size: int = 0
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self):
+        if self.micro_batch_size < 0:
+            raise ParamsError("attack.micro_batch_size: must be >= 0 (0 = the whole batch)")
 
 
 @dataclasses.dataclass(frozen=True)
