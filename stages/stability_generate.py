@@ -13,6 +13,9 @@ In:  the model directory, its adapters, the harmful evaluation set; params ``sta
 Out: ``stability/<model>.csv``, one record per variant x prompt x temperature x seed.
 Run: ``rrs stability-generate --model org-s --adapters adapters/org-s
      --harmful data/prompts/harmful_eval.csv --out stability/org-s.csv``
+     With two or more GPUs visible the command runs once per GPU (``rrs.distributed``): every
+     process computes every chunk's share and writes the same chunk file; only the main
+     process writes the output and clears the chunks.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from rrs import distributed
 from rrs.config import GenerateParams, StabilityParams, models, section
 from rrs.io import read_table, write_csv
 from rrs.models import load_model, load_tokenizer, param_count
@@ -65,6 +69,7 @@ class Variants:
 def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | None,
         params_path: Path) -> None:
     """Sample the harmful set under every temperature x seed, resumably."""
+    distributed.relaunch()
     params = read_params(params_path)
     entry = models(params)[alias]
     cfg = section(params, "stability", StabilityParams)
@@ -115,5 +120,7 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
             frames.append(chunk[chunk["source_seed"] == str(c.source_seed)].assign(
                 model=alias, params=n_params, seed=c.seed, reused_greedy=c.reused_greedy,
                 top_p=gen.top_p, max_new_tokens=gen.max_new_tokens))
-    write_csv(out, pd.concat(frames, ignore_index=True)[COLUMNS])
-    clear_chunks(list(keys.values()), partial)
+    distributed.barrier()  # every process has read the chunks back before they go
+    if distributed.is_main():
+        write_csv(out, pd.concat(frames, ignore_index=True)[COLUMNS])
+        clear_chunks(list(keys.values()), partial)
