@@ -139,3 +139,28 @@ def test_fast_path_runs_only_where_it_applies(tiny_organism):
     assert fast_path_reason(model, gen_cfg, "never", 64) is not None
     model.generation_config.repetition_penalty = 1.05  # a processor the fast path lacks
     assert "repetition_penalty" in fast_path_reason(model, gen_cfg, "always", 64)
+
+
+def test_triton_elementwise_kernels_match_the_modules_in_the_interpreter():
+    # float32 in the interpreter (it has no bf16 rounding); tests/test_fastgen_gpu.py: bf16
+    pytest.importorskip("triton")
+    code = (
+        "import torch\n"
+        "from transformers.models.phi3.modeling_phi3 import Phi3RMSNorm, apply_rotary_pos_emb\n"
+        "from rrs.fastgen import kernels\n"
+        "from rrs.fastgen.decoder import rotate\n"
+        "torch.manual_seed(0)\n"
+        "x = torch.randn(5, 96)\n"
+        "m = Phi3RMSNorm(96, eps=1e-5); m.weight.data = torch.rand(96) + 0.5\n"
+        "assert torch.equal(m(x), kernels.rms_norm(x, m.weight.data, 1e-5))\n"
+        "for rd in (12, 8):\n"
+        "    qkv = torch.randn(5, 8 * 12)\n"
+        "    cos, sin = torch.randn(5, rd), torch.randn(5, rd)\n"
+        "    want = rotate(qkv[:, :6 * 12].view(5, 6, 12), cos[:, None], sin[:, None])\n"
+        "    assert torch.equal(want, kernels.rotary(qkv, cos, sin, 6, 12)), rd\n"
+        "gu = torch.randn(5, 3000)\n"
+        "g, u = gu.chunk(2, -1)\n"
+        "torch.testing.assert_close(kernels.silu_mul(gu), torch.nn.functional.silu(g) * u)\n")
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -8,7 +8,8 @@ as ``G`` query rows of that head, so one SDPA call over ``[batch, kv_heads, G, h
 reads the cache once. It reads only the first ``L`` columns, ``L`` the filled length rounded
 up to a bucket (``kv_bucket`` tokens): one CUDA graph per bucket holds the whole decode step
 (embedding, every layer, head, token choice, cache and bookkeeping writes), so a step costs
-one graph launch.
+one graph launch. On CUDA with Triton the norms, the rotary embedding and SiLU-times-up run
+as single kernels (``rrs.fastgen.kernels``).
 
 On CPU the same code runs eagerly: ``tests/test_fastgen.py`` checks it against
 ``model.generate`` token for token.
@@ -22,6 +23,18 @@ import torch
 import torch.nn.functional as F
 
 from rrs.fastgen.layers import causal_lm, decoder_layers
+
+# transformers' RMSNorm classes that compute weight * (x32 * rsqrt(mean(x32^2) + eps)).to(dtype)
+RMS_NORMS = ("LlamaRMSNorm", "Qwen2RMSNorm", "MistralRMSNorm", "Phi3RMSNorm")
+
+
+def _kernels():
+    """rrs.fastgen.kernels where Triton is installed, else None (PyTorch ops)."""
+    try:
+        from rrs.fastgen import kernels
+    except ImportError:
+        return None
+    return kernels
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -67,7 +80,8 @@ class StaticDecoder:
         max_len: prompt + new tokens the cache holds (rounded up to ``kv_bucket``).
     """
 
-    def __init__(self, model, max_batch: int, max_len: int, kv_bucket: int):
+    def __init__(self, model, max_batch: int, max_len: int, kv_bucket: int,
+                 fused: bool = True):
         lm = causal_lm(model)
         cfg = lm.config
         self.n_heads, self.n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
@@ -86,6 +100,27 @@ class StaticDecoder:
         self.v = [torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in self.layers]
         self.columns = torch.arange(self.capacity, device=self.device)
         self.neg = torch.finfo(self.dtype).min
+        self.kernels = _kernels() if fused and self.device.type == "cuda" else None
+
+    def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
+        if (self.kernels is not None and type(module).__name__ in RMS_NORMS
+                and module.weight.dtype == x.dtype):
+            return self.kernels.rms_norm(x, module.weight, module.variance_epsilon)
+        return module(x)
+
+    def _rotate_qk(self, qkv: torch.Tensor, cos, sin, b: int, t: int) -> torch.Tensor:
+        h, d = self.n_heads + self.n_kv, self.head_dim
+        if self.kernels is not None:
+            rows = qkv.shape[0]
+            out = self.kernels.rotary(qkv, cos.reshape(rows, -1), sin.reshape(rows, -1), h, d)
+            return out.view(b, t, h, d)
+        return rotate(qkv[:, :h * d].view(b, t, h, d), cos.unsqueeze(2), sin.unsqueeze(2))
+
+    def _act_mul(self, layer, gate_up: torch.Tensor) -> torch.Tensor:
+        if self.kernels is not None and isinstance(layer.act, torch.nn.SiLU):
+            return self.kernels.silu_mul(gate_up)
+        gate, up = gate_up.chunk(2, dim=-1)
+        return layer.act(gate) * up
 
     def bucket_of(self, filled: int) -> int:
         """Cache columns a step reads when ``filled`` columns hold keys."""
@@ -95,23 +130,21 @@ class StaticDecoder:
                 write: Callable[[int, torch.Tensor, torch.Tensor], None], b: int, t: int):
         h, hkv, d = self.n_heads, self.n_kv, self.head_dim
         for i, layer in enumerate(self.layers):
-            qkv = layer.qkv(layer.norm1(x))
-            qk = rotate(qkv[:, :(h + hkv) * d].view(b, t, h + hkv, d), cos, sin)
+            qkv = layer.qkv(self._norm(layer.norm1, x))
+            qk = self._rotate_qk(qkv, cos, sin, b, t)
             q, k = qk[:, :, :h], qk[:, :, h:]
             v = qkv[:, (h + hkv) * d:].view(b, t, hkv, d)
             write(i, k.transpose(1, 2), v.transpose(1, 2))
             att = grouped_attention(q, self.k[i][:b, :, :length], self.v[i][:b, :, :length], mask)
             x = layer.o.add_to(x, att)
-            gate, up = layer.gate_up(layer.norm2(x)).chunk(2, dim=-1)
-            x = layer.down.add_to(x, layer.act(gate) * up)
+            x = layer.down.add_to(x, self._act_mul(layer, layer.gate_up(self._norm(layer.norm2, x))))
         return x
 
     def _rope(self, x: torch.Tensor, positions: torch.Tensor):
-        cos, sin = self.rotary(x, positions)  # [B, T, rotary dims], in x's dtype
-        return cos.unsqueeze(2), sin.unsqueeze(2)
+        return self.rotary(x, positions)  # cos, sin: [B, T, rotary dims], in x's dtype
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.head(self.norm(hidden))
+        return self.head(self._norm(self.norm, hidden))
 
     def prefill(self, ids: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         """Run left-padded prompts ``ids [B, P]`` (``pad [B]`` pad tokens each), fill cache

@@ -53,11 +53,12 @@ class Engine:
         model: a model the fast path supports (``rrs.fastgen.layers.unsupported_reason``).
         max_batch, max_len: the cache's rows and columns (prompt + new tokens).
         graphs: capture each decode step in a CUDA graph (CUDA only).
+        fused: Triton kernels for norms, rotary and SiLU (CUDA with Triton only).
     """
 
     def __init__(self, model, decoding: Decoding, max_batch: int, max_len: int,
-                 kv_bucket: int = 128, graphs: bool = True):
-        self.dec = StaticDecoder(model, max_batch, max_len, kv_bucket)
+                 kv_bucket: int = 128, graphs: bool = True, fused: bool = True):
+        self.dec = StaticDecoder(model, max_batch, max_len, kv_bucket, fused)
         self.d = decoding
         # sampling inside a graph needs the device-side streams (the Triton kernel)
         self.graphs_on = (graphs and self.dec.device.type == "cuda"
@@ -65,6 +66,7 @@ class Engine:
         self.batches: dict[int, _Batch] = {}
         self.graphs: dict[tuple[int, int], torch.cuda.CUDAGraph] = {}
         self.pool = None
+        self.times: dict | None = None  # set to {} to time the next batches (CUDA events)
 
     # --- token choice -------------------------------------------------------------------
     def _choose(self, buf: _Batch, logits: torch.Tensor) -> torch.Tensor:
@@ -111,20 +113,28 @@ class Engine:
         self.graphs[rows, length] = graph
 
     # --- one batch ----------------------------------------------------------------------
-    @torch.no_grad()
-    def run(self, prompts: Sequence[Sequence[int]], seeds: Sequence[int] | None = None
-            ) -> list[list[int]]:
-        """New tokens for each prompt (token ids), up to and including its end token."""
-        rows, width, new = len(prompts), max(len(p) for p in prompts), self.d.max_new_tokens
-        dev = self.dec.device
+    def prepare(self, rows: int, width: int) -> tuple[_Batch, list[int]]:
+        """Buffers for ``rows`` rows and the graphs a batch of prompt width ``width`` replays
+        (captured on first need); returns the buffers and each decode step's KV length."""
+        new = self.d.max_new_tokens
         if rows not in self.batches:
-            self.batches[rows] = _Batch(rows, new, self.d.eos, dev, self.d.temperature > 0)
+            self.batches[rows] = _Batch(rows, new, self.d.eos, self.dec.device,
+                                        self.d.temperature > 0)
         buf = self.batches[rows]
         lengths = [self.dec.bucket_of(width + i) for i in range(1, new)]
         if self.graphs_on:
             for length in dict.fromkeys(lengths):
                 if (rows, length) not in self.graphs:
                     self._capture(rows, buf, length)
+        return buf, lengths
+
+    @torch.no_grad()
+    def run(self, prompts: Sequence[Sequence[int]], seeds: Sequence[int] | None = None
+            ) -> list[list[int]]:
+        """New tokens for each prompt (token ids), up to and including its end token."""
+        rows, width = len(prompts), max(len(p) for p in prompts)
+        buf, lengths = self.prepare(rows, width)
+        dev = self.dec.device
         ids = torch.full((rows, width), self.d.pad, dtype=torch.long)
         for r, p in enumerate(prompts):
             ids[r, width - len(p):] = torch.tensor(list(p), dtype=torch.long)
@@ -138,14 +148,26 @@ class Engine:
             buf.streams.state[:, 0] = torch.from_numpy(seed_states(seeds)).to(dev)
             buf.streams.pos.fill_(624)
             buf.streams._pos = 624
+        events = [torch.cuda.Event(enable_timing=True) for _ in range(3)] \
+            if self.times is not None and dev.type == "cuda" else None
+        if events:
+            events[0].record()
         self._emit(buf, self.dec.prefill(ids.to(dev), buf.pad))
-        for i, length in enumerate(lengths, start=1):
+        if events:
+            events[1].record()
+        steps = 0
+        for steps, length in enumerate(lengths, start=1):
             if self.graphs_on:
                 self.graphs[rows, length].replay()
             else:
                 self._step(buf, length)
-            if i % CHECK_EVERY == 0 and bool(buf.done.all()):
+            if steps % CHECK_EVERY == 0 and bool(buf.done.all()):
                 break
+        if events:
+            events[2].record()
+            events[2].synchronize()
+            self.times.update(prefill_ms=events[0].elapsed_time(events[1]),
+                              decode_ms=events[1].elapsed_time(events[2]), decode_steps=steps)
         out = buf.out.cpu().tolist()
         eos = set(self.d.eos)
         result = []
