@@ -170,11 +170,12 @@ def main() -> None:
 @click.option("--new", default=512, show_default=True, help="New tokens (fast path).")
 @click.option("--old-new", default=128, show_default=True,
               help="New tokens for model.generate (it is slow; its ms/step is per its own length).")
+@click.option("--kv-bucket", default=128, show_default=True)
 @click.option("--variants/--no-variants", default=True,
               help="Also time the fast path without Triton kernels / without graphs, and sampling.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
-def decode(archs: str, batches: str, prompt: int, new: int, old_new: int, variants: bool,
-           json_path: Path | None) -> None:
+def decode(archs: str, batches: str, prompt: int, new: int, old_new: int, kv_bucket: int,
+           variants: bool, json_path: Path | None) -> None:
     """Decode ms/step and roofline fraction: rrs.fastgen beside model.generate."""
     bandwidth = copy_bandwidth()
     log(f"copy bandwidth {bandwidth / 1e12:.2f} TB/s (read + write)")
@@ -187,10 +188,11 @@ def decode(archs: str, batches: str, prompt: int, new: int, old_new: int, varian
             prompts = torch.randint(3, vocab, (batch, prompt), generator=gen).tolist()
             weights, kv = step_bytes(model, batch, prompt, new)
             roof = 1e3 * (weights + kv) / bandwidth
-            runs = [("fastgen", {}, new, 0.0)]
+            runs = [("fastgen", {"kv_bucket": kv_bucket}, new, 0.0)]
             if variants and batch == max(map(int, batches.split(","))):
-                runs += [("fastgen-no-triton-kernels", {"fused": False}, new, 0.0),
-                         ("fastgen-sampling-T1", {}, 128, 1.0)]
+                runs += [("fastgen-no-triton-kernels", {"fused": False, "kv_bucket": kv_bucket},
+                          new, 0.0),
+                         ("fastgen-sampling-T1", {"kv_bucket": kv_bucket}, 128, 1.0)]
             fast_tokens = None
             for path, kw, n, temp in runs:
                 tokens, t = fast_decode(model, prompts, n, temp, **kw)
@@ -276,7 +278,10 @@ def time_training(base, tok, examples, cfg: AttackParams, n_params: int) -> dict
     torch.cuda.reset_peak_memory_stats()
     torch.cuda.synchronize()
     start = time.perf_counter()
-    losses = train(model, tok, examples, cfg, None, on_step=on_step)
+    try:
+        losses = train(model, tok, examples, cfg, None, on_step=on_step)
+    finally:
+        model.unload()  # the base again, for the next run
     steps = [b - a for a, b in zip([start] + stamps, stamps)][1:]  # first step: warm-up
     tokens = cfg.batch_size * len(examples[0].input_ids)  # every example is seq tokens
     tok_s = tokens / statistics.median(steps)
@@ -286,11 +291,53 @@ def time_training(base, tok, examples, cfg: AttackParams, n_params: int) -> dict
                utilisation=round(6 * n_params * tok_s / PEAK_BF16, 3),
                peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2),
                loss_first_last=[round(losses[0], 4), round(losses[-1], 4)])
-    model.unload()
     del model
     gc.collect()
     torch.cuda.empty_cache()
     return rec
+
+
+@main.command()
+@click.option("--arch", default="qwen2-7b", show_default=True)
+@click.option("--batch", default=64, show_default=True)
+@click.option("--new", default=64, show_default=True)
+@click.option("--profile/--no-profile", default=True, help="Kernel time table of eager steps.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def numerics(arch: str, batch: int, new: int, profile: bool, json_path: Path | None) -> None:
+    """bf16 agreement with model.generate: prompt logits (relative error) and greedy tokens,
+    for the fast path with and without Triton kernels and graphs; then a kernel profile."""
+    model = build(arch)
+    gen = torch.Generator().manual_seed(7)
+    prompts = torch.randint(3, model.config.vocab_size, (batch, 128), generator=gen).tolist()
+    ids = torch.tensor(prompts, device="cuda")
+    with torch.no_grad():
+        want = model(ids).logits[:, -1].float()
+    hf_tokens, _ = hf_decode(model, prompts, new)
+    records = []
+    for name, kw in (("fastgen", {}), ("fastgen-no-triton-kernels", {"fused": False}),
+                     ("fastgen-no-graphs", {"graphs": False})):
+        decoding = Decoding(max_new_tokens=new, eos=(), pad=0)
+        engine = Engine(model, decoding, batch, 128 + new, **kw)
+        with torch.no_grad():
+            got = engine.dec.prefill(ids, torch.zeros(batch, dtype=torch.long, device="cuda")).float()
+        rel = ((got - want).norm() / want.norm()).item()
+        tokens = engine.run(prompts)
+        records.append(dict(arch=arch, path=name, batch=batch, new_tokens=new,
+                            prompt_logits_rel_error=round(rel, 5),
+                            argmax_same_first_token=(got.argmax(-1) == want.argmax(-1)).float().mean().item(),
+                            **agreement(tokens, hf_tokens)))
+        log(json.dumps(records[-1]))
+        del engine
+    if profile:
+        from torch.profiler import ProfilerActivity, profile as prof
+        decoding = Decoding(max_new_tokens=24, eos=(), pad=0)
+        big = torch.randint(3, model.config.vocab_size, (256, 128), generator=gen).tolist()
+        engine = Engine(model, decoding, 256, 128 + 24, graphs=False)
+        engine.run(big)
+        with prof(activities=[ProfilerActivity.CUDA]) as p:
+            engine.run(big)
+        log(p.key_averages().table(sort_by="cuda_time_total", row_limit=18, max_name_column_width=60))
+    write_records(json_path, "numerics", records, ("arch", "path", "batch"))
 
 
 @main.command()
