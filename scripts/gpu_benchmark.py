@@ -254,15 +254,17 @@ def tokenizer_and_examples(seq: int, n: int):
 
 
 def saved_model(arch: str, folder: Path, tok) -> tuple[ModelEntry, int]:
-    model = build(arch)
-    n_params = sum(p.numel() for p in model.parameters())
+    """The random-weight model saved once in ``folder``; its parameter count."""
+    with torch.device("meta"):
+        n_params = sum(p.numel() for p in AutoModelForCausalLM.from_config(ARCHS[arch]()).parameters())
     if not (folder / "config.json").is_file() and distributed.is_main():
+        model = build(arch)
         model.save_pretrained(folder, safe_serialization=True)
         tok.save_pretrained(folder)
+        del model
+        gc.collect()
+        torch.cuda.empty_cache()
     distributed.barrier()
-    del model
-    gc.collect()
-    torch.cuda.empty_cache()
     return ModelEntry(source="hf", path=str(folder)), n_params
 
 
