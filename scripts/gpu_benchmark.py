@@ -172,10 +172,12 @@ def main() -> None:
               help="New tokens for model.generate (it is slow; its ms/step is per its own length).")
 @click.option("--kv-bucket", default=128, show_default=True)
 @click.option("--variants/--no-variants", default=True,
-              help="Also time the fast path without Triton kernels / without graphs, and sampling.")
+              help="At the largest batch also time other decode attention kernels and sampling.")
+@click.option("--kernels-variant/--no-kernels-variant", default=False,
+              help="At the largest batch also time the fast path without the Triton kernels.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
 def decode(archs: str, batches: str, prompt: int, new: int, old_new: int, kv_bucket: int,
-           variants: bool, json_path: Path | None) -> None:
+           variants: bool, kernels_variant: bool, json_path: Path | None) -> None:
     """Decode ms/step and roofline fraction: rrs.fastgen beside model.generate."""
     bandwidth = copy_bandwidth()
     log(f"copy bandwidth {bandwidth / 1e12:.2f} TB/s (read + write)")
@@ -190,9 +192,12 @@ def decode(archs: str, batches: str, prompt: int, new: int, old_new: int, kv_buc
             roof = 1e3 * (weights + kv) / bandwidth
             runs = [("fastgen", {"kv_bucket": kv_bucket}, new, 0.0)]
             if variants and batch == max(map(int, batches.split(","))):
+                runs += [(f"fastgen-attention-{impl}", {"kv_bucket": kv_bucket,
+                                                        "decode_attention": impl}, new, 0.0)
+                         for impl in ("sdpa", "matmul")]
                 runs += [("fastgen-no-triton-kernels", {"fused": False, "kv_bucket": kv_bucket},
-                          new, 0.0),
-                         ("fastgen-sampling-T1", {"kv_bucket": kv_bucket}, 128, 1.0)]
+                          new, 0.0)] if kernels_variant else []
+                runs += [("fastgen-sampling-T1", {"kv_bucket": kv_bucket}, 128, 1.0)]
             fast_tokens = None
             for path, kw, n, temp in runs:
                 tokens, t = fast_decode(model, prompts, n, temp, **kw)

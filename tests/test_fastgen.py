@@ -80,14 +80,16 @@ def tiny(config_cls, **kw):
     lambda: tiny(Qwen2Config, num_key_value_heads=2),  # q/k/v biases
     lambda: tiny(Phi3Config, num_key_value_heads=8, pad_token_id=0),  # fused qkv and gate|up
 ], ids=["llama-gqa", "qwen2", "phi3"])
-def test_greedy_equals_model_generate_on_other_architectures(make):
+@pytest.mark.parametrize("attention", ["sdpa", "matmul"])
+def test_greedy_equals_model_generate_on_other_architectures(make, attention):
     torch.set_num_threads(2)
     model = make()
     gen = torch.Generator().manual_seed(1)
     lengths = [5, 17, 9, 30, 12]
     prompts = [torch.randint(3, 97, (n,), generator=gen).tolist() for n in lengths]
     decoding = Decoding(max_new_tokens=20, eos=(1,), pad=0)
-    fast = generate_ids(model, prompts, decoding, batch_size=3, kv_bucket=8)
+    fast = generate_ids(model, prompts, decoding, batch_size=3, kv_bucket=8,
+                        decode_attention=attention)
     for p, got in zip(prompts, fast):
         ids = torch.tensor([p])
         ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=20,
@@ -142,7 +144,7 @@ def test_fast_path_runs_only_where_it_applies(tiny_organism):
 
 
 def test_triton_elementwise_kernels_match_the_modules_in_the_interpreter():
-    # float32 in the interpreter (it has no bf16 rounding); tests/test_fastgen_gpu.py: bf16
+    # rotary also in bf16 (its roundings are integer ops the interpreter runs exactly)
     pytest.importorskip("triton")
     code = (
         "import torch\n"
@@ -158,6 +160,10 @@ def test_triton_elementwise_kernels_match_the_modules_in_the_interpreter():
         "    cos, sin = torch.randn(5, rd), torch.randn(5, rd)\n"
         "    want = rotate(qkv[:, :6 * 12].view(5, 6, 12), cos[:, None], sin[:, None])\n"
         "    assert torch.equal(want, kernels.rotary(qkv, cos, sin, 6, 12)), rd\n"
+        "qkv = torch.randn(64, 8 * 128).bfloat16()\n"
+        "cos, sin = torch.randn(2, 64, 128).bfloat16()\n"
+        "want = rotate(qkv[:, :6 * 128].view(64, 6, 128), cos[:, None], sin[:, None])\n"
+        "assert torch.equal(want, kernels.rotary(qkv, cos, sin, 6, 128)), 'bf16'\n"
         "gu = torch.randn(5, 3000)\n"
         "g, u = gu.chunk(2, -1)\n"
         "torch.testing.assert_close(kernels.silu_mul(gu), torch.nn.functional.silu(g) * u)\n")

@@ -21,6 +21,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from rrs.fastgen.layers import causal_lm, decoder_layers
 
@@ -48,12 +49,19 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
     return out if rest is None else torch.cat((out, rest), dim=-1)
 
 
+# How a decode step's attention runs: "sdpa" lets PyTorch pick a backend (on an H200 it
+# picked cuDNN, which read the cache at ~0.7 TB/s), "efficient" asks for the memory-efficient
+# (cutlass) kernel, "matmul" is two batched GEMMs around an fp32 softmax.
+DECODE_ATTENTION = "efficient"
+
+
 def grouped_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                      mask: torch.Tensor) -> torch.Tensor:
+                      mask: torch.Tensor, decode_impl: str = "sdpa") -> torch.Tensor:
     """Softmax attention of ``q [B, T, H, D]`` over ``k, v [B, Hkv, L, D]``, each KV head read once.
 
     Args:
         mask: additive, ``[B, 1, T, L]`` (0 where a query may attend, a large negative elsewhere).
+        decode_impl: ``sdpa``, ``efficient`` or ``matmul`` for one-token steps (T = 1).
     Returns:
         ``[B * T, H * D]``.
     """
@@ -61,14 +69,34 @@ def grouped_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     hkv, length = k.shape[1], k.shape[2]
     g = h // hkv
     if t == 1:  # decoding: the G query heads of a KV head are G query rows of it
-        qg, m = q.reshape(b, hkv, g, d), mask
-    else:  # prefill: rows are (query head within the group, position)
-        qg = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d)
-        m = mask.unsqueeze(2).expand(b, 1, g, t, length).reshape(b, 1, g * t, length)
-    out = F.scaled_dot_product_attention(qg, k, v, attn_mask=m)
-    if t == 1:
+        qg = q.reshape(b, hkv, g, d)
+        if decode_impl == "matmul":
+            scores = torch.add(mask.float(), torch.matmul(qg, k.transpose(-1, -2)), alpha=d ** -0.5)
+            out = torch.matmul(scores.softmax(-1).to(v.dtype), v)
+        elif decode_impl == "efficient":
+            with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
+                out = F.scaled_dot_product_attention(qg, k, v, attn_mask=mask)
+        else:
+            out = F.scaled_dot_product_attention(qg, k, v, attn_mask=mask)
         return out.reshape(b, h * d)
+    # prefill: rows are (query head within the group, position)
+    qg = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d)
+    m = mask.unsqueeze(2).expand(b, 1, g, t, length).reshape(b, 1, g * t, length)
+    out = F.scaled_dot_product_attention(qg, k, v, attn_mask=m)
     return out.view(b, hkv, g, t, d).permute(0, 3, 1, 2, 4).reshape(b * t, h * d)
+
+
+def _efficient_runs(dtype: torch.dtype, device: torch.device, g: int, d: int) -> bool:
+    """Whether the memory-efficient SDPA kernel takes a decode step's shapes here."""
+    try:
+        q = torch.zeros(2, 2, g, d, dtype=dtype, device=device)
+        kv = torch.zeros(2, 2, 128, d, dtype=dtype, device=device)
+        mask = torch.zeros(2, 1, 1, 128, dtype=dtype, device=device)
+        with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
+            F.scaled_dot_product_attention(q, kv, kv, attn_mask=mask)
+    except RuntimeError:
+        return False
+    return True
 
 
 class StaticDecoder:
@@ -81,7 +109,7 @@ class StaticDecoder:
     """
 
     def __init__(self, model, max_batch: int, max_len: int, kv_bucket: int,
-                 fused: bool = True):
+                 fused: bool = True, decode_attention: str = DECODE_ATTENTION):
         lm = causal_lm(model)
         cfg = lm.config
         self.n_heads, self.n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
@@ -101,6 +129,11 @@ class StaticDecoder:
         self.columns = torch.arange(self.capacity, device=self.device)
         self.neg = torch.finfo(self.dtype).min
         self.kernels = _kernels() if fused and self.device.type == "cuda" else None
+        g = self.n_heads // self.n_kv
+        if decode_attention == "efficient" and not _efficient_runs(self.dtype, self.device, g,
+                                                                   self.head_dim):
+            decode_attention = "sdpa"
+        self.decode_attention = decode_attention
 
     def _norm(self, module, x: torch.Tensor) -> torch.Tensor:
         if (self.kernels is not None and type(module).__name__ in RMS_NORMS
@@ -135,7 +168,8 @@ class StaticDecoder:
             q, k = qk[:, :, :h], qk[:, :, h:]
             v = qkv[:, (h + hkv) * d:].view(b, t, hkv, d)
             write(i, k.transpose(1, 2), v.transpose(1, 2))
-            att = grouped_attention(q, self.k[i][:b, :, :length], self.v[i][:b, :, :length], mask)
+            att = grouped_attention(q, self.k[i][:b, :, :length], self.v[i][:b, :, :length], mask,
+                                    self.decode_attention)
             x = layer.o.add_to(x, att)
             x = layer.down.add_to(x, self._act_mul(layer, layer.gate_up(self._norm(layer.norm2, x))))
         return x

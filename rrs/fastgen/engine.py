@@ -57,8 +57,9 @@ class Engine:
     """
 
     def __init__(self, model, decoding: Decoding, max_batch: int, max_len: int,
-                 kv_bucket: int = 128, graphs: bool = True, fused: bool = True):
-        self.dec = StaticDecoder(model, max_batch, max_len, kv_bucket, fused)
+                 kv_bucket: int = 128, graphs: bool = True, fused: bool = True,
+                 **decoder_options):
+        self.dec = StaticDecoder(model, max_batch, max_len, kv_bucket, fused, **decoder_options)
         self.d = decoding
         # sampling inside a graph needs the device-side streams (the Triton kernel)
         self.graphs_on = (graphs and self.dec.device.type == "cuda"
@@ -179,7 +180,7 @@ class Engine:
 
 def generate_ids(model, prompts: Sequence[Sequence[int]], decoding: Decoding, batch_size: int,
                  seeds: Sequence[int] | None = None, kv_bucket: int = 128, graphs: bool = True,
-                 progress=None) -> list[list[int]]:
+                 progress=None, **options) -> list[list[int]]:
     """New token ids for every prompt, in the prompts' order.
 
     Prompts are answered longest first in batches of ``batch_size``, so a batch holds
@@ -188,6 +189,7 @@ def generate_ids(model, prompts: Sequence[Sequence[int]], decoding: Decoding, ba
     Args:
         seeds: one stream seed per prompt when sampling (``decoding.temperature > 0``).
         progress: wraps the batch iterator (e.g. ``rrs.progress.progress``), or None.
+        options: passed to :class:`Engine` (``fused``, ``decode_attention``).
     """
     if decoding.temperature > 0 and (seeds is None or len(seeds) != len(prompts)):
         raise ValueError("sampling needs one seed per prompt")
@@ -196,7 +198,7 @@ def generate_ids(model, prompts: Sequence[Sequence[int]], decoding: Decoding, ba
     order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
     width = len(prompts[order[0]])
     engine = Engine(model, decoding, min(batch_size, len(prompts)),
-                    width + decoding.max_new_tokens, kv_bucket, graphs)
+                    width + decoding.max_new_tokens, kv_bucket, graphs, **options)
     out: list[list[int] | None] = [None] * len(prompts)
     starts = range(0, len(order), batch_size)
     for start in (progress(starts) if progress else starts):
