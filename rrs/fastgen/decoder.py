@@ -89,8 +89,9 @@ def grouped_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 def _efficient_runs(dtype: torch.dtype, device: torch.device, g: int, d: int) -> bool:
     """Whether the memory-efficient SDPA kernel takes a decode step's shapes here."""
     try:
-        q = torch.zeros(2, 2, g, d, dtype=dtype, device=device)
-        kv = torch.zeros(2, 2, 128, d, dtype=dtype, device=device)
+        # laid out as in a step: q a slice of the qkv rows, k / v a prefix of the cache
+        q = torch.zeros(2, 1, 3 * g, d, dtype=dtype, device=device)[:, :, :2 * g].reshape(2, 2, g, d)
+        kv = torch.zeros(2, 2, 256, d, dtype=dtype, device=device)[:, :, :128]
         mask = torch.zeros(2, 1, 1, 128, dtype=dtype, device=device)
         with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
             F.scaled_dot_product_attention(q, kv, kv, attn_mask=mask)
