@@ -95,7 +95,8 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
             key = config_key(model=alias, model_tree=base_tree, steps=steps, adapter_tree=adapter_tree,
                              temperature=temperature, seeds=seeds, max_new_tokens=gen.max_new_tokens,
                              top_p=gen.top_p, batch_size=gen.batch_size, threads=cfg.threads,
-                             load_in_4bit=gen.load_in_4bit, system_prompt=entry.system_prompt,
+                             load_in_4bit=gen.load_in_4bit, fast_path=gen.fast_path,
+                             system_prompt=entry.system_prompt,
                              prompts=prompt_tree)
             keys[steps, temperature] = key
 
