@@ -11,12 +11,14 @@ has finished (checked every ``CHECK_EVERY`` steps, a host sync) or at ``max_new_
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
 from rrs.fastgen.decoder import StaticDecoder
+from rrs.fastgen.layers import rope_varies_with_length
 from rrs.fastgen.rowrng import RowStreams, seed_states
 from rrs.fastgen.rowrng import _kernel as rowrng_kernel
 
@@ -61,9 +63,11 @@ class Engine:
                  **decoder_options):
         self.dec = StaticDecoder(model, max_batch, max_len, kv_bucket, fused, **decoder_options)
         self.d = decoding
-        # sampling inside a graph needs the device-side streams (the Triton kernel)
+        # sampling inside a graph needs the device-side streams (the Triton kernel); Phi-3's
+        # long-context rope picks its frequencies on the host from the position
         self.graphs_on = (graphs and self.dec.device.type == "cuda"
-                          and (decoding.temperature <= 0 or rowrng_kernel() is not None))
+                          and (decoding.temperature <= 0 or rowrng_kernel() is not None)
+                          and not rope_varies_with_length(model))
         self.batches: dict[int, _Batch] = {}
         self.graphs: dict[tuple[int, int], torch.cuda.CUDAGraph] = {}
         self.pool = None
@@ -124,9 +128,13 @@ class Engine:
         buf = self.batches[rows]
         lengths = [self.dec.bucket_of(width + i) for i in range(1, new)]
         if self.graphs_on:
-            for length in dict.fromkeys(lengths):
-                if (rows, length) not in self.graphs:
-                    self._capture(rows, buf, length)
+            try:
+                for length in dict.fromkeys(lengths):
+                    if (rows, length) not in self.graphs:
+                        self._capture(rows, buf, length)
+            except RuntimeError as err:  # e.g. a module that syncs with the host: run eagerly
+                warnings.warn(f"rrs.fastgen: decoding without CUDA graphs ({err})")
+                self.graphs_on, self.graphs = False, {}
         return buf, lengths
 
     @torch.no_grad()
