@@ -224,6 +224,17 @@ class GenerateParams:
     seed: int = 0
     load_in_4bit: bool = False  # load the base as NF4 for generation too (QLoRA inference)
     threads: int = 2
+    # rrs.fastgen (static KV cache, CUDA graphs; same answers as model.generate):
+    # auto = on CUDA where it applies, always = also on CPU, never = model.generate only
+    fast_path: str = "auto"
+    kv_bucket: int = 128  # tokens; attention reads the filled cache rounded up to this
+    cuda_graphs: bool = True  # one CUDA graph per decode step and KV bucket
+
+    def __post_init__(self):
+        if self.fast_path not in ("auto", "always", "never"):
+            raise ParamsError(f"generate.fast_path: auto, always or never, not {self.fast_path!r}")
+        if self.kv_bucket <= 0:
+            raise ParamsError("generate.kv_bucket: must be positive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,8 +253,15 @@ class AttackParams:
     quantization: str = "nf4"  # nf4 | none
     optimizer: str = "paged_adamw_8bit"  # paged_adamw_8bit | adamw
     gradient_checkpointing: bool = False  # on for multi-billion-parameter bases on small GPUs
+    # rows per forward/backward; 0 = the whole batch in one padded pass. > 0: length-sorted
+    # micro-batches, loss chunked over labelled tokens only, bf16 autocast on bf16 GPUs (rrs.train)
+    micro_batch_size: int = 0
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self):
+        if self.micro_batch_size < 0:
+            raise ParamsError("attack.micro_batch_size: must be >= 0 (0 = the whole batch)")
 
 
 @dataclasses.dataclass(frozen=True)

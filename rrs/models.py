@@ -13,11 +13,16 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
+from rrs import distributed
 from rrs.config import ModelEntry
 
 
 def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """This process's GPU (one per process under ``accelerate launch``), else the CPU."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    distributed.rank_world()  # under accelerate launch: sets this process's device first
+    return torch.device("cuda", torch.cuda.current_device())
 
 
 def compute_dtype() -> torch.dtype:

@@ -6,6 +6,8 @@ from ``softmax(logits / T)`` restricted to the top-p set (the Gumbel-max trick).
 depend only on its seed and the decoding step, not on which other rows share its batch, so all
 seeds of one temperature run as one large batch (the prompts repeated once per seed) and a
 row's answer is the same whatever the batch holds.
+
+On CUDA the same streams are drawn on the GPU by :mod:`rrs.fastgen` (``generate.fast_path``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Sequence
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from rrs import fastgen
 from rrs.chat import prompt_text
 from rrs.config import GenerateParams
-from rrs.generate import generation_config
+from rrs.generate import generation_config, use_fast_path
 from rrs.progress import progress
 
 
@@ -65,6 +68,12 @@ def sample_rows(model, tokenizer, prompts: Sequence[str], seeds: Sequence[int],
         raise ValueError("need one seed per prompt row")
     gen_cfg = generation_config(model, tokenizer, cfg, 0.0)  # greedy argmax over our scores
     texts = [prompt_text(tokenizer, p, system_prompt) for p in prompts]
+    if use_fast_path(model, tokenizer, texts, cfg, gen_cfg):
+        return fastgen.generate_texts(model, tokenizer, texts, gen_cfg, cfg.batch_size,
+                                      temperature=temperature, top_p=cfg.top_p,
+                                      seeds=list(seeds), kv_bucket=cfg.kv_bucket,
+                                      graphs=cfg.cuda_graphs,
+                                      progress=lambda it: progress(it, desc=desc, unit="batch"))
     dev = next(model.parameters()).device
     out: list[str] = []
     for start in progress(range(0, len(texts), cfg.batch_size), desc=desc, unit="batch"):

@@ -5,6 +5,7 @@ Out: ``adapters/<model>/step-NNNNN/`` (one LoRA adapter per budget) and
      ``metrics/attack/<model>.json`` (which quantisation path and optimizer ran, loss per budget).
 Run: ``rrs attack --model org-s --pairs data/train/attack_pairs.csv --out adapters/org-s
      --record metrics/attack/org-s.json``
+     With two or more GPUs visible the command runs once per GPU (``rrs.distributed``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from rrs import distributed
 from rrs.attack import run_attack
 from rrs.config import AttackParams, models, section
 from rrs.io import read_table, write_json
@@ -29,6 +31,7 @@ from stages.common import params_option, read_params, setup_torch
 @params_option
 def cli(alias: str, pairs: Path, out: Path, record: Path, params_path: Path) -> None:
     """QLoRA-attack one model; save an adapter every `attack.eval_every` steps."""
+    distributed.relaunch()
     params = read_params(params_path)
     registry = models(params)
     if alias not in registry:
@@ -38,9 +41,12 @@ def cli(alias: str, pairs: Path, out: Path, record: Path, params_path: Path) -> 
     entry = registry[alias]
     table = read_table(pairs, required=("prompt", "response"))
     tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    if distributed.is_main():
+        shutil.rmtree(tmp, ignore_errors=True)
     result = run_attack(entry, load_tokenizer(entry), list(table["prompt"]),
                         list(table["response"]), cfg, tmp, desc=f"attack {alias}")
+    if not distributed.is_main():
+        return
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     losses = result.pop("loss")

@@ -9,6 +9,7 @@ Out: one CSV of records keyed by prompt id, each carrying model, budget, adapter
      decoding config and seed.
 Run: ``rrs generate --model org-s --adapters adapters/org-s --harmful data/prompts/harmful_eval.csv
      --benign data/prompts/benign_eval.csv --out generations/org-s.csv``
+     With two or more GPUs visible the command runs once per GPU (``rrs.distributed``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 import pandas as pd
 from peft import PeftModel
 
+from rrs import distributed
 from rrs.attack import adapter_steps
 from rrs.config import GenerateParams, models, section
 from rrs.generate import generate
@@ -53,6 +55,7 @@ def prompt_sets(harmful: Path, benign: Path) -> pd.DataFrame:
 def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
         params_path: Path) -> None:
     """Generate answers at budget 0 and at every saved adapter."""
+    distributed.relaunch()
     params = read_params(params_path)
     entry = models(params)[alias]
     cfg = section(params, "generate", GenerateParams)
@@ -74,5 +77,7 @@ def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
             temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
             seed=cfg.seed, load_in_4bit=cfg.load_in_4bit, response=answers))
     columns = ["model", "model_source", "params", "steps", "adapter", "set", "id", "category",
-               "prompt_source", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "load_in_4bit", "response"]
-    write_csv(out, pd.concat(frames, ignore_index=True)[columns])
+               "prompt_source", "prompt", "temperature", "top_p", "max_new_tokens", "seed",
+               "load_in_4bit", "response"]
+    if distributed.is_main():
+        write_csv(out, pd.concat(frames, ignore_index=True)[columns])

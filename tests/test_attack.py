@@ -70,3 +70,14 @@ def test_adapter_config_is_written_in_a_stable_order(tiny_organism, tiny_tokeniz
     config = json.loads((tmp_path / "step-00001/adapter_config.json").read_text())
     assert config["target_modules"] == sorted(config["target_modules"])
     assert config["r"] == 8
+
+
+def test_micro_batched_checkpoint_equals_an_independent_run(tiny_organism, tiny_tokenizer,
+                                                           tmp_path):
+    # the micro-batch path keeps the contract: one run gives every budget's adapter
+    attack(tiny_organism, tiny_tokenizer, tmp_path / "long", steps=4, eval_every=2,
+           micro_batch_size=1)
+    attack(tiny_organism, tiny_tokenizer, tmp_path / "short", steps=2, eval_every=2,
+           micro_batch_size=1)
+    long, short = adapter(tmp_path / "long/step-00002"), adapter(tmp_path / "short/step-00002")
+    assert all(torch.equal(long[k], short[k]) for k in long)
