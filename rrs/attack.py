@@ -49,7 +49,12 @@ def load_base(entry: ModelEntry, cfg: AttackParams):
         return load_model(entry), "full-precision (attack.quantization: none)"
     try:
         model = load_model(entry, load_in_4bit=True)
-        with torch.no_grad():  # a real forward pass proves the 4-bit kernels run here
+        # A real forward pass proves the 4-bit kernels run here. In train mode: an eval-mode
+        # forward on a CPU with AVX512-BF16 makes bitsandbytes repack the NF4 weights for its
+        # inference kernel (gemv_4bit), which has no backward, so every later training step
+        # would silently drop the gradient through the frozen base layers (tests/test_attack.py).
+        model.train()
+        with torch.no_grad():
             model(input_ids=torch.tensor([[0, 1]], device=model.device))
     except Exception as err:  # noqa: BLE001 - any failure of the 4-bit path is recorded
         return load_model(entry), f"full-precision ({type(err).__name__}: {err})"

@@ -67,6 +67,8 @@ def shrunk(config):
                        ("num_hidden_layers", 2), ("num_attention_heads", 4),
                        ("num_key_value_heads", 2)):
         setattr(config, key, value)
+    if getattr(config, "layer_types", None):  # Qwen2: one attention type per layer
+        config.layer_types = config.layer_types[:2]
     return config
 
 
@@ -149,9 +151,12 @@ def stage_order(project: Path, env: dict) -> list[str]:
 @click.option("--attack-steps", default=3, show_default=True)
 @click.option("--max-new-tokens", default=None, type=int,
               help="Override the profile's 512 (the CPU smoke test only).")
+@click.option("--set", "extra", multiple=True,
+              help="More overrides, as `dvc exp run -S` takes them (e.g. attack.micro_batch_size=32).")
 @click.option("--shrink", is_flag=True, help="Two small layers per architecture (CPU smoke test).")
 def main(work: Path, out: Path, model_list: str, stability_model: str | None, harmful: int,
-         benign: int, attack_steps: int, max_new_tokens: int | None, shrink: bool) -> None:
+         benign: int, attack_steps: int, max_new_tokens: int | None, extra: tuple[str, ...],
+         shrink: bool) -> None:
     """Run the paper profile's stages on random-weight real architectures; time each."""
     from rrs.profiles import compose, write_params
     from rrs.sources.local_hub import LocalHub
@@ -183,7 +188,7 @@ def main(work: Path, out: Path, model_list: str, stability_model: str | None, ha
         f"stability.attacked_steps={attack_steps}", f"stability.batch_size={2 * harmful}",
         "metrics.n_boot=200", "scaling.n_boot=200",
     ] + ([f"generate.max_new_tokens={max_new_tokens}",
-          f"stability.max_new_tokens={max_new_tokens}"] if max_new_tokens else [])
+          f"stability.max_new_tokens={max_new_tokens}"] if max_new_tokens else []) + list(extra)
     params = compose(REPO / "conf", ["study=paper", *overrides])
     params["fetched"] = {a: params["fetched"][a] for a in aliases}
     params["models"] = {a: params["models"][a] for a in aliases}
@@ -192,6 +197,7 @@ def main(work: Path, out: Path, model_list: str, stability_model: str | None, ha
         a: n for a, n in params["reference"]["model_aliases"].items() if a in aliases}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     report["settings"] = {k: params[k] for k in ("attack", "generate", "stability")}
+    report["settings"]["overrides"] = overrides
     report["settings"]["prompts"] = {"harmful": harmful, "benign": benign}
     save()
 

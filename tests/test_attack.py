@@ -81,3 +81,37 @@ def test_micro_batched_checkpoint_equals_an_independent_run(tiny_organism, tiny_
            micro_batch_size=1)
     long, short = adapter(tmp_path / "long/step-00002"), adapter(tmp_path / "short/step-00002")
     assert all(torch.equal(long[k], short[k]) for k in long)
+
+
+def test_the_4bit_probe_leaves_gradients_through_the_frozen_base_intact(tiny_organism,
+                                                                        tiny_tokenizer):
+    """load_base's probe forward must not repack the NF4 weights for bitsandbytes' CPU
+    inference kernel (an eval-mode forward does, on CPUs with AVX512-BF16), which has no
+    backward: the LoRA gradients of a model that went through the probe must equal those of
+    one that never ran a forward. (On a CPU without AVX512-BF16 this cannot fail.)"""
+    from peft import prepare_model_for_kbit_training
+
+    from rrs.attack import add_lora, prepare_base
+    from rrs.chat import collate, encode_pair
+    from rrs.models import load_model
+    cfg = AttackParams(batch_size=2, seq_len=48)
+    batch = collate([encode_pair(tiny_tokenizer, p, r, 48) for p, r in zip(PROMPTS, RESPONSES)],
+                    tiny_tokenizer.pad_token_id)
+
+    def lora_grads(base):
+        torch.manual_seed(0)
+        model = add_lora(base, cfg)
+        for name, param in model.named_parameters():
+            if "lora_B" in name:  # nonzero B, so every LoRA matrix gets a gradient
+                torch.nn.init.normal_(param, std=0.02)
+        model(**batch).loss.backward()
+        return {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+
+    probed, path = prepare_base(tiny_organism, cfg)
+    assert path == "nf4"
+    fresh = load_model(tiny_organism, load_in_4bit=True).train()
+    fresh = prepare_model_for_kbit_training(fresh, use_gradient_checkpointing=False)
+    got, want = lora_grads(probed), lora_grads(fresh)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert torch.allclose(got[name], want[name], rtol=1e-4, atol=1e-7), name
