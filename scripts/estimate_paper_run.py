@@ -14,7 +14,8 @@ work the full paper profile gives it (``conf/study/paper.yaml``):
 - stability: the same per-batch time x the sweep's batches (prompts x seeds per temperature,
   greedy once) for the base and the attacked variant, plus the fixed part;
 - every other stage: its measured time (fetch at full size already; judging and reports
-  scale with the answers, a minute or two at most, and are counted as measured).
+  scale with the answers, a minute or two at most, and are counted as measured), once even
+  where several runs (one per GPU) each ran it.
 
 A T4 column divides by the measured H200 rates and multiplies by the ratio of the two
 chips' datasheet rates for each kind of work: decode is memory-bound (HBM 4.8 TB/s vs
@@ -63,10 +64,13 @@ def estimate(runs: list[dict], paper: dict) -> dict:
                               "batch_size": gen["batch_size"],
                               "max_new_tokens": gen["max_new_tokens"]},
                  "stages": [], "total_h200_s": 0.0, "total_t4_s": 0.0}
+    counted = set()
     for run in runs:
         for stage in run["stages"]:
-            if "seconds" not in stage:
+            # runs split over GPUs each repeat the model-free stages: count those once
+            if "seconds" not in stage or stage["stage"] in counted:
                 continue
+            counted.add(stage["stage"])
             name, alias = stage["stage"], stage["stage"].partition("@")[2]
             kind, ratio = "as measured", 1.0
             seconds = stage["seconds"]
