@@ -26,7 +26,8 @@ def generation_config(model, tokenizer, cfg: GenerateParams, temperature: float)
     neutral value here rather than left unset (``rrs.fastgen.NEUTRAL`` lists them).
     """
     sample = temperature > 0
-    neutral = {key: values[-1] for key, values in fastgen.NEUTRAL.items()}
+    # min_new_tokens=0 overrides any min_length (transformers warns when both are set)
+    neutral = {key: values[-1] for key, values in fastgen.NEUTRAL.items() if key != "min_length"}
     return GenerationConfig(
         **neutral, max_new_tokens=cfg.max_new_tokens, do_sample=sample,
         temperature=temperature if sample else None, top_p=cfg.top_p if sample else None,
