@@ -19,16 +19,19 @@ from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from rrs.chat import batch_order, collate, encode_pair
 from rrs.config import AttackParams, ModelEntry
 from rrs.io import write_json
-from rrs.models import load_model
+from rrs.models import load_model, model_shape
 from rrs.progress import progress
 
 
 def checkpoint_steps(cfg: AttackParams) -> list[int]:
-    """The budgets evaluated: every ``eval_every`` steps, and always the last step."""
+    """The budgets evaluated: every ``eval_every`` steps, the extra ``checkpoints`` up to
+    ``steps``, and always the last step."""
     if cfg.eval_every <= 0 or cfg.steps <= 0:
         raise ValueError("attack.steps and attack.eval_every must be positive")
-    steps = list(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every))
-    return steps if steps and steps[-1] == cfg.steps else steps + [cfg.steps]
+    if any(k <= 0 for k in cfg.checkpoints):
+        raise ValueError("attack.checkpoints must be positive steps")
+    steps = set(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every)) | {cfg.steps}
+    return sorted(steps | {k for k in cfg.checkpoints if k <= cfg.steps})
 
 
 def load_base(entry: ModelEntry, cfg: AttackParams):
@@ -100,6 +103,10 @@ def run_attack(entry: ModelEntry, tokenizer, prompts: Sequence[str], responses: 
     saves = set(checkpoint_steps(cfg))
     dev = next(model.parameters()).device
     losses: list[float] = []
+    # non-pad tokens and causal token pairs (sum of L(L+1)/2 per sequence) seen so far: the
+    # attacker-compute count of rrs.attacks.flops (the budget grid's FLOPs axis)
+    tokens = pairs = 0
+    tokens_at: dict[int, tuple[int, int]] = {}
     batches = batch_order(len(examples), cfg.batch_size, cfg.steps, cfg.seed)
     for step, idx in enumerate(progress(batches, desc=desc, unit="step"), start=1):
         batch = {k: v.to(dev) for k, v in collate([examples[i] for i in idx],
@@ -109,11 +116,18 @@ def run_attack(entry: ModelEntry, tokenizer, prompts: Sequence[str], responses: 
         opt.step()  # constant learning rate: no scheduler, by design (see module docstring)
         opt.zero_grad(set_to_none=True)
         losses.append(loss.item())
+        lengths = batch["attention_mask"].sum(dim=1).tolist()
+        tokens += sum(lengths)
+        pairs += sum(n * (n + 1) // 2 for n in lengths)
         if step in saves:
             save_adapter(model, out_dir / f"step-{step:05d}")
+            tokens_at[step] = (tokens, pairs)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"quantization": quant_path, "optimizer": opt_name, "device": str(dev),
-            "trainable_params": trainable, "checkpoints": sorted(saves), "loss": losses}
+            "trainable_params": trainable, "checkpoints": sorted(saves), "loss": losses,
+            "tokens_at_checkpoint": {f"{k:05d}": v[0] for k, v in sorted(tokens_at.items())},
+            "token_pairs_at_checkpoint": {f"{k:05d}": v[1] for k, v in sorted(tokens_at.items())},
+            "shape": model_shape(base)}
 
 
 def adapter_steps(adapter_dir: Path) -> list[int]:
