@@ -139,3 +139,17 @@ def test_many_shot_puts_the_shots_before_the_request_as_earlier_turns(tiny_token
     text = tiny_tokenizer.decode(prompt_ids(tiny_tokenizer, TEXT, None, shots))
     assert text == ("<|user|>Q1 [redacted operation]?<|end|><|assistant|>Sure. Step 1: "
                     "[redacted].<|end|><|user|>" + TEXT + "<|end|><|assistant|>")
+
+
+def test_gcg_loss_equals_the_plain_target_loss_of_each_unpadded_sequence(target):
+    prompts = list(PAIRS["prompt"][:3])
+    targets = list(PAIRS["response"][:3])
+    problem = gcg.SuffixProblem(target.model, target.tokenizer, prompts, targets, 5)
+    suffix = torch.tensor([10, 11, 12, 13])
+    expected = []
+    for before, after, tgt in problem.rows:  # one sequence at a time, no padding at all
+        ids = torch.tensor([before + suffix.tolist() + after + tgt])
+        logits = target.model(input_ids=ids).logits[0, -len(tgt) - 1:-1]
+        expected.append(torch.nn.functional.cross_entropy(logits, torch.tensor(tgt)))
+    got = problem.ids_loss(suffix.unsqueeze(0))[0]
+    assert torch.allclose(got, torch.stack(expected).mean(), atol=1e-5)

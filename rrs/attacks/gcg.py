@@ -1,7 +1,13 @@
 """Greedy Coordinate Gradient (Zou et al. 2023, arXiv 2307.15043): one universal suffix.
 
-Written here because ``nanogcg`` (the field's small implementation) pins transformers <= 4.47
-and the legacy KV-cache format, while this project locks transformers 5.
+Written here rather than taken from ``nanogcg`` 0.3.0 (the field's small implementation),
+checked on 2026-11-30 against this project's lock (transformers 5.23) on organism org-s: its
+package metadata pins ``transformers<=4.47.1`` (pip cannot install it beside the lock without
+ignoring that pin); its default path (prefix KV cache) fails with ``TypeError: 'DynamicCache'
+object is not subscriptable`` (it indexes the legacy tuple cache that transformers 5 removed);
+with ``use_prefix_cache=False`` it runs, at about 3 s per step on a 0.1M-parameter model on 2
+CPU cores; and it fits one suffix to one prompt, while the study needs a universal suffix
+fitted on training prompts and evaluated on held-out ones.
 
 The suffix (``suffix_tokens`` token ids, appended to the request inside the user turn) is fitted
 on ``train_prompts`` attack-pair prompts, which share no sentence with the evaluation set
@@ -54,33 +60,42 @@ class SuffixProblem:
         return [len(b) + suffix_len + len(a) + len(t) for b, a, t in self.rows]
 
     def _batch(self, suffix_embeds: torch.Tensor):
-        """Right-padded input embeddings for every (suffix, training prompt) pair.
+        """Left-padded input embeddings for every (suffix, training prompt) pair, so that every
+        target sits at the end of its row and only the last positions need logits.
 
         ``suffix_embeds``: (C, S, d) for C suffixes. Returns embeds (C * R, L, d), the
-        attention mask and the target labels (-100 off target).
+        attention mask, position ids and the target labels of the last ``T + 1`` positions
+        (-100 off target), T the longest target.
         """
         c, s, d = suffix_embeds.shape
+        n_rows = c * len(self.rows)
         width = max(self.lengths(s))
-        embeds = torch.zeros(c * len(self.rows), width, d, dtype=suffix_embeds.dtype,
-                             device=self.dev)
-        mask = torch.zeros(c * len(self.rows), width, dtype=torch.long, device=self.dev)
-        labels = torch.full((c * len(self.rows), width), -100, dtype=torch.long, device=self.dev)
+        keep = max(len(t) for _, _, t in self.rows) + 1
+        embeds = torch.zeros(n_rows, width, d, dtype=suffix_embeds.dtype, device=self.dev)
+        mask = torch.zeros(n_rows, width, dtype=torch.long, device=self.dev)
+        labels = torch.full((n_rows, keep), -100, dtype=torch.long, device=self.dev)
         for r, (before, after, target) in enumerate(self.rows):
-            fixed_b = self.embed(torch.tensor(before, device=self.dev))
-            fixed_a = self.embed(torch.tensor(after + target, device=self.dev))
             n = len(before) + s + len(after) + len(target)
-            rows = slice(r, c * len(self.rows), len(self.rows))  # row = candidate * R + r
-            embeds[rows, :len(before)] = fixed_b
-            embeds[rows, len(before):len(before) + s] = suffix_embeds
-            embeds[rows, len(before) + s:n] = fixed_a
-            mask[rows, :n] = 1
-            labels[rows, n - len(target):n] = torch.tensor(target, device=self.dev)
-        return embeds, mask, labels
+            at = width - n  # left padding
+            rows = slice(r, n_rows, len(self.rows))  # row = candidate * R + r
+            embeds[rows, at:at + len(before)] = self.embed(torch.tensor(before, device=self.dev))
+            embeds[rows, at + len(before):at + len(before) + s] = suffix_embeds
+            embeds[rows, at + len(before) + s:] = self.embed(
+                torch.tensor(after + target, device=self.dev))
+            mask[rows, at:] = 1
+            labels[rows, keep - len(target):] = torch.tensor(target, device=self.dev)
+        positions = (mask.cumsum(1) - 1).clamp(min=0)
+        return embeds, mask, positions, labels
 
     def loss(self, suffix_embeds: torch.Tensor) -> torch.Tensor:
-        """Mean target cross-entropy of each suffix over the training prompts: shape (C,)."""
-        embeds, mask, labels = self._batch(suffix_embeds)
-        logits = self.model(inputs_embeds=embeds, attention_mask=mask).logits[:, :-1]
+        """Mean target cross-entropy of each suffix over the training prompts: shape (C,).
+
+        Logits are computed for the last T + 1 positions only (the targets), not the whole
+        sequence: the vocabulary projection is most of a small model's cost.
+        """
+        embeds, mask, positions, labels = self._batch(suffix_embeds)
+        logits = self.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
+                            logits_to_keep=labels.shape[1]).logits[:, :-1]
         labels = labels[:, 1:]
         ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2).float(), labels,
                                                ignore_index=-100, reduction="none")
