@@ -140,7 +140,9 @@ def compute_to_break(curve: dict, n_boot: int, seed: int, level: float = 0.95) -
     for _ in range(n_boot):
         x = crossing(rrr_of(rng.integers(0, len(cue), len(cue))), f)
         boots.append(math.inf if x is None else x)
-    lo, hi = np.quantile(np.array(boots), [(1 - level) / 2, (1 + level) / 2])
+    # order statistics (no interpolation: a quantile between a crossing and +inf is +inf)
+    lo, hi = np.quantile(np.array(boots), [(1 - level) / 2, (1 + level) / 2],
+                         method="inverted_cdf")
     return {"flops": point, "lo": float(lo) if math.isfinite(lo) else None,
             "hi": float(hi) if math.isfinite(hi) else None, "crossed": point is not None,
             "bound": float(f[-1]), "n_boot": n_boot,
