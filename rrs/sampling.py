@@ -119,5 +119,8 @@ def answer_ids(model, tokenizer, inputs: Sequence[Sequence[int]], cfg: GenerateP
         for row in new:
             stop = next((j for j, t in enumerate(row) if t in eos), None)
             counts.append(len(row) if stop is None else stop + 1)
-        texts += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        # A bare carriage return (sampled byte-level tokens can decode to one) is a line break
+        # to the CSV readers but is not quoted by the writer: normalise line ends to "\n".
+        texts += [t.replace("\r\n", "\n").replace("\r", "\n").strip()
+                  for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
     return texts, counts

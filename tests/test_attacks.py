@@ -153,3 +153,22 @@ def test_gcg_loss_equals_the_plain_target_loss_of_each_unpadded_sequence(target)
         expected.append(torch.nn.functional.cross_entropy(logits, torch.tensor(tgt)))
     got = problem.ids_loss(suffix.unsqueeze(0))[0]
     assert torch.allclose(got, torch.stack(expected).mean(), atol=1e-5)
+
+
+def test_attack_records_survive_a_csv_round_trip_with_carriage_returns(tmp_path):
+    # a sampled answer can decode to a bare "\r", which the CSV writer does not quote
+    from rrs.io import write_csv
+    from stages.judge_attacks import read_attack_records
+    frame = pd.DataFrame({"model": ["m"] * 2, "attack": ["best_of_n"] * 2, "budget": [1, 2],
+                          "sample": [0, 1], "set": ["harmful"] * 2, "id": ["h1", "h1"],
+                          "prompt": ["p", "p"], "response": ["a\nb", "c d"]})
+    (tmp_path / "best_of_n").mkdir()
+    write_csv(tmp_path / "best_of_n/m.csv", frame)
+    assert len(read_attack_records(tmp_path)) == 2
+
+
+def test_answers_have_no_bare_carriage_return(target):
+    texts, _ = best_of_n.answer_ids(target.model, target.tokenizer,
+                                    [prompt_ids(target.tokenizer, TEXT)] * 16, target.gen,
+                                    temperature=5.0, seeds=list(range(16)))
+    assert not any("\r" in t for t in texts)
