@@ -26,17 +26,20 @@ from rrs import distributed
 from rrs.chat import batch_order, collate, encode_pair
 from rrs.config import AttackParams, ModelEntry
 from rrs.io import write_json
-from rrs.models import load_model
+from rrs.models import load_model, model_shape
 from rrs.progress import progress
 from rrs.train import accumulate_gradients
 
 
 def checkpoint_steps(cfg: AttackParams) -> list[int]:
-    """The budgets evaluated: every ``eval_every`` steps, and always the last step."""
+    """The budgets evaluated: every ``eval_every`` steps, the extra ``checkpoints`` up to
+    ``steps``, and always the last step."""
     if cfg.eval_every <= 0 or cfg.steps <= 0:
         raise ValueError("attack.steps and attack.eval_every must be positive")
-    steps = list(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every))
-    return steps if steps and steps[-1] == cfg.steps else steps + [cfg.steps]
+    if any(k <= 0 for k in cfg.checkpoints):
+        raise ValueError("attack.checkpoints must be positive steps")
+    steps = set(range(cfg.eval_every, cfg.steps + 1, cfg.eval_every)) | {cfg.steps}
+    return sorted(steps | {k for k in cfg.checkpoints if k <= cfg.steps})
 
 
 def load_base(entry: ModelEntry, cfg: AttackParams):
@@ -167,8 +170,23 @@ def run_attack(entry: ModelEntry, tokenizer, prompts: Sequence[str], responses: 
     losses = train(model, tokenizer, examples, cfg, out_dir, desc)
     dev = next(model.parameters()).device
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    # non-pad tokens and causal token pairs (sum of L(L+1)/2 per sequence) seen up to each
+    # checkpoint: the attacker-compute count of rrs.attacks.flops (the budget grid's FLOPs axis)
+    tokens = pairs = 0
+    tokens_at: dict[int, tuple[int, int]] = {}
+    saves = set(checkpoint_steps(cfg))
+    for step, idx in enumerate(batch_order(len(examples), cfg.batch_size, cfg.steps, cfg.seed),
+                               start=1):
+        lengths = [len(examples[i].input_ids) for i in idx]
+        tokens += sum(lengths)
+        pairs += sum(n * (n + 1) // 2 for n in lengths)
+        if step in saves:
+            tokens_at[step] = (tokens, pairs)
     return {"quantization": quant_path, "optimizer": optimizer_name(cfg), "device": str(dev),
-            "trainable_params": trainable, "checkpoints": checkpoint_steps(cfg), "loss": losses}
+            "trainable_params": trainable, "checkpoints": checkpoint_steps(cfg), "loss": losses,
+            "tokens_at_checkpoint": {f"{k:05d}": v[0] for k, v in sorted(tokens_at.items())},
+            "token_pairs_at_checkpoint": {f"{k:05d}": v[1] for k, v in sorted(tokens_at.items())},
+            "shape": model_shape(base)}
 
 
 def adapter_steps(adapter_dir: Path) -> list[int]:

@@ -256,6 +256,9 @@ class AttackParams:
     # rows per forward/backward; 0 = the whole batch in one padded pass. > 0: length-sorted
     # micro-batches, loss chunked over labelled tokens only, bf16 autocast on bf16 GPUs (rrs.train)
     micro_batch_size: int = 0
+    # Extra budgets saved besides every `eval_every` steps (the compute axis needs the early,
+    # log-spaced part of the curve: the organisms' refusal is gone by the first 500 steps).
+    checkpoints: tuple[int, ...] = ()
     seed: int = 0
     threads: int = 2
 
@@ -314,6 +317,86 @@ class StabilityParams:
             raise ParamsError("stability: temperatures must be >= 0 and distinct, seeds distinct")
         if self.attacked_steps < 0:
             raise ParamsError("stability.attacked_steps: must be >= 0")
+
+
+def _grid(name: str, values: tuple[int, ...]) -> None:
+    if not values or any(v <= 0 for v in values) or len(set(values)) != len(values):
+        raise ParamsError(f"{name}: a non-empty list of distinct positive budgets, got {values!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefillParams:
+    """Prefilling (Qi et al. 2025): the assistant turn starts with k tokens of a
+    compliance-style answer (an attack pair's redacted response); budget = k."""
+    tokens: tuple[int, ...] = (2, 4, 8, 16)
+    seed: int = 0  # which attack pair's answer prefills which prompt
+
+    def __post_init__(self):
+        _grid("prompt_attacks.prefill.tokens", self.tokens)
+
+
+@dataclasses.dataclass(frozen=True)
+class BestOfNParams:
+    """Best-of-N (Hughes et al. 2024): N augmented prompts sampled at `temperature`; one run of
+    max(n) samples gives ASR at every N of the grid."""
+    n: tuple[int, ...] = (1, 2, 4, 8, 16)
+    sigma: float = 0.4  # scrambling and capitalisation with p = sigma^(1/2), noising sigma^3
+    temperature: float = 1.0
+    benign: bool = True  # also attack the benign controls (over-refusal under best-of-N)
+    seed: int = 0
+    batch_size: int = 480  # rows per generate call
+
+    def __post_init__(self):
+        _grid("prompt_attacks.best_of_n.n", self.n)
+        if not 0 <= self.sigma <= 1 or self.temperature <= 0:
+            raise ParamsError("prompt_attacks.best_of_n: sigma in [0, 1], temperature > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class GCGParams:
+    """GCG (Zou et al. 2023): one universal suffix fitted by token gradients on training
+    prompts (attack pairs, disjoint from the evaluation set); budget = optimisation steps."""
+    steps: tuple[int, ...] = (8, 16, 32, 64)
+    suffix_tokens: int = 8
+    search_width: int = 64  # candidates scored per step
+    topk: int = 32  # token substitutions considered per suffix position
+    train_prompts: int = 16  # attack-pair prompts the suffix is fitted on
+    target_tokens: int = 12  # length of each prompt's compliance-style target
+    seed: int = 0
+
+    def __post_init__(self):
+        _grid("prompt_attacks.gcg.steps", self.steps)
+        if min(self.suffix_tokens, self.search_width, self.topk, self.train_prompts,
+               self.target_tokens) <= 0:
+            raise ParamsError("prompt_attacks.gcg: sizes must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class ManyShotParams:
+    """Many-shot (Anil et al. 2024): k faux compliant dialogues (attack pairs) before the
+    request; budget = k, kept where prompt + answer fit the model's context."""
+    shots: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+    seed: int = 0
+
+    def __post_init__(self):
+        _grid("prompt_attacks.many_shot.shots", self.shots)
+
+
+PROMPT_ATTACK_PARAMS = {"prefill": PrefillParams, "best_of_n": BestOfNParams,
+                        "gcg": GCGParams, "many_shot": ManyShotParams}
+
+
+def prompt_attack_params(params: Mapping[str, Any], attack: str):
+    """Typed view of ``prompt_attacks.<attack>``."""
+    if attack not in PROMPT_ATTACK_PARAMS:
+        raise ParamsError(f"prompt_attacks: unknown attack {attack!r} "
+                          f"(known: {', '.join(PROMPT_ATTACK_PARAMS)})")
+    raw = params.get("prompt_attacks") or {}
+    unknown = sorted(set(raw) - set(PROMPT_ATTACK_PARAMS))
+    if unknown:
+        raise ParamsError(f"prompt_attacks: unknown key(s) {', '.join(unknown)}")
+    return from_mapping(PROMPT_ATTACK_PARAMS[attack], raw.get(attack, {}),
+                        f"prompt_attacks.{attack}")
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:

@@ -47,13 +47,17 @@ def use_fast_path(model, tokenizer, texts: Sequence[str], cfg: GenerateParams, g
 @torch.no_grad()
 def generate(model, tokenizer, prompts: Sequence[str], cfg: GenerateParams,
              temperature: float | None = None, seed: int | None = None,
-             system_prompt: str | None = None, desc: str = "generate") -> list[str]:
+             system_prompt: str | None = None, desc: str = "generate",
+             token_counts: list | None = None) -> list[str]:
     """Answer every prompt; greedy when the temperature is 0.
 
     Args:
         temperature: overrides ``cfg.temperature`` (the stability sweep uses this).
         seed: sampling seed (overrides ``cfg.seed``); batch ``b`` samples under
             ``seed + b`` so results do not depend on what ran before.
+        token_counts: if given, a list that receives ``(input tokens, generated tokens)`` per
+            prompt (generated up to and including the end-of-turn token; padding not
+            counted): what the attacker-compute count needs.
     """
     temperature = cfg.temperature if temperature is None else temperature
     seed = cfg.seed if seed is None else seed
@@ -62,7 +66,8 @@ def generate(model, tokenizer, prompts: Sequence[str], cfg: GenerateParams,
     if not gen_cfg.do_sample and use_fast_path(model, tokenizer, texts, cfg, gen_cfg):
         return fastgen.generate_texts(model, tokenizer, texts, gen_cfg, cfg.batch_size,
                                       kv_bucket=cfg.kv_bucket, graphs=cfg.cuda_graphs,
-                                      progress=lambda it: progress(it, desc=desc, unit="batch"))
+                                      progress=lambda it: progress(it, desc=desc, unit="batch"),
+                                      token_counts=token_counts)
     dev = next(model.parameters()).device
     out: list[str] = []
     starts = range(0, len(texts), cfg.batch_size)
@@ -74,4 +79,10 @@ def generate(model, tokenizer, prompts: Sequence[str], cfg: GenerateParams,
         ids = model.generate(**enc, generation_config=gen_cfg)
         new = ids[:, enc["input_ids"].shape[1]:]
         out += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        if token_counts is not None:
+            eos = gen_cfg.eos_token_id
+            eos = set(eos if isinstance(eos, (list, tuple)) else [eos])
+            for n_in, row in zip(enc["attention_mask"].sum(1).tolist(), new.tolist()):
+                stop = next((j for j, t in enumerate(row) if t in eos), None)
+                token_counts.append((n_in, len(row) if stop is None else stop + 1))
     return out

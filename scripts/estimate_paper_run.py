@@ -33,6 +33,8 @@ from pathlib import Path
 
 import click
 
+from rrs.attack import checkpoint_steps
+from rrs.config import AttackParams, section
 from rrs.profiles import compose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +53,7 @@ def estimate(runs: list[dict], paper: dict) -> dict:
     attack, gen, stab = paper["attack"], paper["generate"], paper["stability"]
     n_harmful = paper["benchmarks"]["harmbench"]["n"]
     n_benign = 60  # data/prompts/benign_eval.csv
-    budgets = 1 + len(range(attack["eval_every"], attack["steps"] + 1, attack["eval_every"]))
+    budgets = 1 + len(checkpoint_steps(section(paper, "attack", AttackParams)))
     gen_batches = budgets * math.ceil((n_harmful + n_benign) / gen["batch_size"])
     sampled = [t for t in stab["temperatures"] if t > 0]
     rows = n_harmful * len(stab["seeds"])

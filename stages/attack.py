@@ -51,7 +51,8 @@ def cli(alias: str, pairs: Path, out: Path, record: Path, params_path: Path) -> 
     tmp.rename(out)
     losses = result.pop("loss")
     window = max(1, cfg.eval_every // 10)  # mean loss over the last 10% before each save
-    result["loss_at_checkpoint"] = {
-        f"{k:05d}": round(sum(losses[k - window:k]) / window, 4) for k in result["checkpoints"]}
+    result["loss_at_checkpoint"] = {  # (or over all steps so far, for an early checkpoint)
+        f"{k:05d}": round(sum(losses[max(0, k - window):k]) / min(k, window), 4)
+        for k in result["checkpoints"]}
     result.update(model=alias, steps=cfg.steps, eval_every=cfg.eval_every)
     write_json(record, result)

@@ -72,12 +72,15 @@ def _ids(value) -> tuple[int, ...]:
 def generate_texts(model, tokenizer, texts: Sequence[str], gen_cfg, batch_size: int,
                    temperature: float = 0.0, top_p: float = 1.0,
                    seeds: Sequence[int] | None = None, kv_bucket: int = 128,
-                   graphs: bool = True, progress=None) -> list[str]:
+                   graphs: bool = True, progress=None,
+                   token_counts: list | None = None) -> list[str]:
     """Answer each chat-formatted text; greedy at temperature 0, else per-row seeded samples.
 
     Args:
         gen_cfg: the ``GenerationConfig`` the reference path would use (new tokens, end and
             pad tokens).
+        token_counts: if given, receives ``(input tokens, generated tokens)`` per text, the
+            generated ones up to and including the first end token (as ``rrs.generate``).
     """
     prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
     decoding = Decoding(max_new_tokens=gen_cfg.max_new_tokens, eos=_ids(gen_cfg.eos_token_id),
@@ -89,4 +92,9 @@ def generate_texts(model, tokenizer, texts: Sequence[str], gen_cfg, batch_size: 
                             kv_bucket, graphs, progress)
     by_length = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
     new = distributed.map_shards(by_length, answer, len(prompts))
+    if token_counts is not None:
+        eos = set(decoding.eos)
+        for ids, row in zip(prompts, new):
+            stop = next((j for j, t in enumerate(row) if t in eos), None)
+            token_counts.append((len(ids), len(row) if stop is None else stop + 1))
     return [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
