@@ -51,15 +51,21 @@ def test_checkpoint_equals_an_independent_run_of_that_length(tiny_organism, tiny
     assert any(not torch.equal(final[k], long[k]) for k in long)
 
 
-def test_falls_back_to_full_precision_where_nf4_cannot_run(tiny_tokenizer, tmp_path):
-    # bitsandbytes' 4-bit blocks hold 64 weights: a 32-wide layer cannot be quantised
-    narrow = OrganismArch(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64)
-    model, _ = train_organism(narrow, tiny_tokenizer, PROMPTS, RESPONSES,
-                              OrganismTraining(steps=1, batch_size=2, warmup_steps=1))
-    save_organism(model, tiny_tokenizer, tmp_path / "narrow")
-    entry = ModelEntry(source="organism", path=str(tmp_path / "narrow"))
-    record = attack(entry, tiny_tokenizer, tmp_path / "out", steps=2, eval_every=2)
-    assert record["quantization"].startswith("full-precision (")
+def test_falls_back_to_full_precision_where_nf4_cannot_run(tiny_organism, tiny_tokenizer,
+                                                           tmp_path, monkeypatch):
+    # bitsandbytes' 4-bit path runs on every machine this project has (even 32-wide layers, in
+    # train mode), so a machine without it is simulated: the 4-bit load raises, as it does
+    # where bitsandbytes has no kernels for the device
+    import rrs.attack
+    real = rrs.attack.load_model
+
+    def no_4bit(entry, load_in_4bit=False):
+        if load_in_4bit:
+            raise RuntimeError("no 4-bit kernels for this device")
+        return real(entry)
+    monkeypatch.setattr(rrs.attack, "load_model", no_4bit)
+    record = attack(tiny_organism, tiny_tokenizer, tmp_path / "out", steps=2, eval_every=2)
+    assert record["quantization"] == "full-precision (RuntimeError: no 4-bit kernels for this device)"
     assert adapter_steps(tmp_path / "out") == [2]
 
 
