@@ -33,6 +33,9 @@ REDUCED_SMOLLM2 = {
                   "max_new_tokens": 8, "batch_size": 8, "n_boot": 100},
     "metrics": {"n_boot": 100},
     "scaling": {"n_boot": 100},
+    "prompt_attacks": {"prefill": {"tokens": [2]}, "best_of_n": {"n": [1, 2], "batch_size": 68},
+                       "gcg": {"steps": [1], "search_width": 4, "train_prompts": 2},
+                       "many_shot": {"shots": [1, 2]}},
 }
 
 
@@ -49,8 +52,10 @@ def project(tmp_path_factory) -> Path:
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
     profile = __import__("yaml").safe_load((REPO / "conf/study/smollm2.yaml").read_text())
-    reduced = {k: ({name: {**profile[k][name], **v} for name, v in REDUCED_SMOLLM2[k].items()}
-                   if k in ("benchmarks", "tuned") else v) for k, v in REDUCED_SMOLLM2.items()}
+    reduced = {k: ({name: {**profile.get(k, {}).get(name, {}), **v}
+                    for name, v in REDUCED_SMOLLM2[k].items()}
+                   if k in ("benchmarks", "tuned", "prompt_attacks") else v)
+               for k, v in REDUCED_SMOLLM2.items()}
     reduce_profile(dst, base="smollm2", reduced=reduced)
     for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "t@t"],
                 ["git", "config", "user.name", "t"]):
@@ -58,6 +63,8 @@ def project(tmp_path_factory) -> Path:
     out = run(["dvc", "repro"], dst, {"HF_HUB_OFFLINE": "1"})
     assert {"fetch@smollm2-135m", "tune@smollm2-135m-safe", "prompts@harmbench",
             "attack@smollm2-135m", "attack@smollm2-135m-safe", "stability_generate@smollm2-135m",
+            "attack_prefill@smollm2-135m", "attack_best_of_n@smollm2-135m",
+            "attack_gcg@smollm2-135m", "attack_many_shot@smollm2-135m-safe", "attack_metrics",
             "paper"} <= set(stages_run(out))
     return dst
 
