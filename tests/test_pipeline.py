@@ -140,10 +140,13 @@ def test_repro_writes_the_attack_table_and_the_compute_figure(project):
     ran = table[table["status"] == ""]
     assert sorted(set(ran[ran["attack"] == "gcg"]["budget"].astype(int))) == [0, 2, 4]
     assert sorted(set(ran[ran["attack"] == "lora"]["budget"].astype(int))) == [0, 2, 5, 10]
-    # one axis: compute grows with the budget for every attack; budget 0 is shared
-    for (_, _), g in ran.groupby(["model", "attack"]):
+    # one axis: compute grows with the budget for every attack that spends compute of its own;
+    # a prefill costs nothing beyond answering (a longer prefill can even shorten the answer)
+    for (_, attack), g in ran.groupby(["model", "attack"]):
         flops = g.sort_values("budget")["flops"].astype(float)
-        assert flops.iloc[0] > 0 and flops.iloc[-1] > flops.iloc[0]
+        assert (flops > 0).all()
+        if attack != "prefill":
+            assert flops.iloc[-1] > flops.iloc[0]
     base = ran[ran["budget"].astype(int) == 0].groupby("model")["rrr"].nunique()
     assert (base == 1).all()
     bon = ran[(ran["attack"] == "best_of_n") & (ran["budget"].astype(int) > 0)]

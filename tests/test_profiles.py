@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from rrs.attack import checkpoint_steps
 from rrs.config import (AttackParams, GenerateParams, StabilityParams, benchmarks, fetched,
                         load_params, models, section)
 from rrs.profiles import compose, profiles
@@ -37,8 +38,8 @@ def test_the_paper_profile_carries_the_papers_settings():
     params = compose(REPO / "conf", ["study=paper"])
     attack = section(params, "attack", AttackParams)
     assert (attack.lora_r, attack.quantization, attack.optimizer, attack.lr, attack.batch_size,
-            attack.seq_len, attack.steps, attack.eval_every) == (
-        8, "nf4", "paged_adamw_8bit", 2e-4, 64, 256, 2000, 500)
+            attack.seq_len, attack.steps) == (8, "nf4", "paged_adamw_8bit", 2e-4, 64, 256, 2000)
+    assert {500, 1000, 2000} <= set(checkpoint_steps(attack))  # the paper's three budgets
     gen = section(params, "generate", GenerateParams)
     assert (gen.temperature, gen.max_new_tokens) == (0.0, 512)
     repos = {spec.repo for spec in fetched(params).values()}

@@ -86,7 +86,8 @@ def compute_to_break_vs_params(breaks: dict, params: dict, out_stem) -> list[Pat
         attacks = [a for a in ATTACK_ORDER if any(a in per for per in breaks.values())]
         for attack in attacks:
             colour, marker = _style(attack)
-            pts = sorted((params[m], per[attack]) for m, per in breaks.items() if attack in per)
+            pts = sorted(((params[m], per[attack]) for m, per in breaks.items() if attack in per),
+                         key=lambda pt: pt[0])  # models of one size tie; their records don't order
             x = np.array([p for p, _ in pts], dtype=float)
             y = np.array([b["flops"] if b["flops"] else np.nan for _, b in pts])
             lo = np.array([b["lo"] if b["lo"] else np.nan for _, b in pts])
