@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from rrs.config import (AttackParams, GenerateParams, StabilityParams, benchmarks, fetched,
-                        load_params, models, section)
+from rrs.config import (AttackParams, GenerateParams, StabilityParams, audit_real, benchmarks,
+                        fetched, load_params, models, section)
 from rrs.profiles import compose, profiles
 from tests.conftest import REPO
 from tests.reduced import run
@@ -25,7 +25,8 @@ def test_dvc_composes_with_hydra():
 def test_every_profile_composes_into_valid_typed_params(study):
     params = compose(REPO / "conf", [f"study={study}"])
     registry = models(params)  # checks hub / gguf entries against `fetched`
-    assert registry and set(fetched(params)) <= set(registry)
+    audit = audit_real(params)  # the real-output audit's model is fetched in every profile
+    assert registry and set(fetched(params)) <= set(registry) | set(audit.models)
     for name in benchmarks(params):
         assert params["data"]["harmful"] == f"data/benchmarks/{name}.csv"
     for key, cls in (("attack", AttackParams), ("generate", GenerateParams),
@@ -41,7 +42,7 @@ def test_the_paper_profile_carries_the_papers_settings():
         8, "nf4", "paged_adamw_8bit", 2e-4, 64, 256, 2000, 500)
     gen = section(params, "generate", GenerateParams)
     assert (gen.temperature, gen.max_new_tokens) == (0.0, 512)
-    repos = {spec.repo for spec in fetched(params).values()}
+    repos = {spec.repo for spec in fetched(params).values() if spec.source == "hub"}
     assert repos == {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "microsoft/Phi-3-mini-4k-instruct",
                      "Qwen/Qwen2-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"}
     assert set(params["reference"]["model_aliases"]) == set(models(params))
