@@ -166,3 +166,22 @@ def test_scope_lays_a_section_over_the_top_level():
     assert view["fetched"] == params["fetched"] and view["judge"] == params["judge"]
     with pytest.raises(ParamsError):
         scoped(params, "nowhere")
+
+
+def test_committed_audit_files_keep_ids_labels_and_hashes_never_real_text():
+    import subprocess
+
+    from rrs.audit_real import LABEL_COLUMNS, MANIFEST_COLUMNS
+
+    for name in ("labels.csv", "second_annotator.csv"):
+        header = (REPO / "data/audit/real" / name).read_text().split("\n", 1)[0]
+        assert header.split(",") == list(LABEL_COLUMNS)
+    for manifest in (REPO / "metrics/audit_real").glob("*.csv"):
+        assert pd.read_csv(manifest, nrows=1).columns.tolist() == list(MANIFEST_COLUMNS)
+    organisms = pd.read_csv(REPO / "data/audit/real/organisms.csv", keep_default_na=False)
+    # quotable (rrs.safety): organisms' own answers to the redacted synthetic prompts
+    assert (organisms["model_source"] == "organism").all()
+    assert (organisms["source"] == "synthetic").all()
+    ignored = subprocess.run(["git", "check-ignore", "-q", "audit_real/smollm2-135m.csv"],
+                             cwd=REPO)
+    assert ignored.returncode == 0, "the real answers must stay out of git (a DVC output)"
