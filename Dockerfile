@@ -6,7 +6,9 @@
 # set-up recipe, the one CI runs (tests/test_dockerfile.py).
 #
 #   docker build -t rrs .                  # add --build-arg UID="$(id -u)" if yours is not 1000
-#   docker run --gpus all -v "$PWD":/work rrs dvc repro
+#   docker run --gpus all -v "$PWD":/work rrs dvc repro      # the default study (organisms)
+#   docker run --gpus all -v "$PWD":/work -e HF_TOKEN rrs dvc exp run -S study=paper
+#                                            # the paper's models from the Hub (Llama: HF_TOKEN)
 #   docker run --gpus all -v "$PWD":/work rrs dvc exp run -S attack.steps=2000
 # The default DVC remote is ../rrs-dvc-store beside the clone; mount it for push / pull:
 #   docker run --gpus all -v "$PWD":/work -v "$PWD/../rrs-dvc-store":/rrs-dvc-store rrs dvc pull

@@ -46,8 +46,15 @@ endif
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 
+# `make repro` reproduces the committed default study; `make repro STUDY=smollm2` (or paper)
+# composes that profile of conf/study/ into params.yaml and runs it as a DVC experiment.
+STUDY ?=
 repro: setup
+ifeq ($(STUDY),)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" dvc repro
+else
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" dvc exp run -S study=$(STUDY)
+endif
 
 test: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest

@@ -106,7 +106,8 @@ class ModelEntry:
     """Registry entry: where a model alias's weights live.
 
     ``source`` is ``organism`` (trained by this pipeline), ``hub`` or ``gguf`` (fetched by
-    stage ``fetch@<alias>`` into ``models/fetched/<alias>``, see :class:`FetchSpec`) or ``hf``
+    stage ``fetch@<alias>`` into ``models/fetched/<alias>``, see :class:`FetchSpec`),
+    ``tuned`` (a fetched model safety-tuned by ``tune@<alias>``, :class:`TuneSpec`) or ``hf``
     (a local Hugging Face model directory you provide, with its own tokenizer and chat
     template). ``params`` overrides the counted parameter number where set (e.g. to quote
     the model card's count).
@@ -152,6 +153,33 @@ class FetchSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class TuneSpec:
+    """A safety-tuned variant of a fetched chat model (``tuned.<alias>``; stage ``tune@``).
+
+    LoRA on the full-precision ``base`` (an alias in ``fetched``), trained on the chat corpus
+    (help with benign requests, refuse the redacted harmful ones) with a constant learning
+    rate, then merged into the base weights: a real, publicly trained architecture that
+    refuses, the real-model counterpart of an organism.
+    """
+    base: str
+    steps: int = 100
+    lr: float = 5e-4
+    batch_size: int = 8
+    seq_len: int = 96
+    lora_r: int = 16
+    lora_alpha: int = 32
+    seed: int = 0
+    threads: int = 2
+
+    def attack_params(self) -> "AttackParams":
+        """The same LoRA training loop the attack runs, in full precision with plain AdamW."""
+        return AttackParams(steps=self.steps, eval_every=self.steps, lr=self.lr,
+                            batch_size=self.batch_size, seq_len=self.seq_len, lora_r=self.lora_r,
+                            lora_alpha=self.lora_alpha, quantization="none", optimizer="adamw",
+                            seed=self.seed, threads=self.threads)
+
+
+@dataclasses.dataclass(frozen=True)
 class BenchmarkSpec:
     """A public prompt set read at run time (``benchmarks.<set>``; :mod:`rrs.prompt_sets`).
 
@@ -177,8 +205,10 @@ class BenchmarkSpec:
     def __post_init__(self):
         if self.source not in ("harmbench", "strongreject", "file"):
             raise ParamsError(f"source: harmbench, strongreject or file, got {self.source!r}")
-        if self.source == "file" and (self.path is None or self.prompt_column is None):
-            raise ParamsError("source file needs path and prompt_column")
+        if self.source == "file" and (self.path is None or self.prompt_column is None
+                                      or self.sha256 is None):
+            # the pin is what DVC sees: a new file needs a new sha256, so the stage re-runs
+            raise ParamsError("source file needs path, prompt_column and sha256 (the pin)")
         if self.source != "file" and self.split is None:
             raise ParamsError(f"source {self.source} needs split")
         if self.n is not None and self.n <= 0:
@@ -194,6 +224,17 @@ class GenerateParams:
     seed: int = 0
     load_in_4bit: bool = False  # load the base as NF4 for generation too (QLoRA inference)
     threads: int = 2
+    # rrs.fastgen (static KV cache, CUDA graphs; same answers as model.generate):
+    # auto = on CUDA where it applies, always = also on CPU, never = model.generate only
+    fast_path: str = "auto"
+    kv_bucket: int = 128  # tokens; attention reads the filled cache rounded up to this
+    cuda_graphs: bool = True  # one CUDA graph per decode step and KV bucket
+
+    def __post_init__(self):
+        if self.fast_path not in ("auto", "always", "never"):
+            raise ParamsError(f"generate.fast_path: auto, always or never, not {self.fast_path!r}")
+        if self.kv_bucket <= 0:
+            raise ParamsError("generate.kv_bucket: must be positive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,8 +253,18 @@ class AttackParams:
     quantization: str = "nf4"  # nf4 | none
     optimizer: str = "paged_adamw_8bit"  # paged_adamw_8bit | adamw
     gradient_checkpointing: bool = False  # on for multi-billion-parameter bases on small GPUs
+    # rows per forward/backward; 0 = the whole batch in one padded pass. > 0: length-sorted
+    # micro-batches, loss chunked over labelled tokens only, bf16 autocast on bf16 GPUs (rrs.train)
+    micro_batch_size: int = 0
+    # Extra budgets saved besides every `eval_every` steps (the compute axis needs the early,
+    # log-spaced part of the curve: the organisms' refusal is gone by the first 500 steps).
+    checkpoints: tuple[int, ...] = ()
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self):
+        if self.micro_batch_size < 0:
+            raise ParamsError("attack.micro_batch_size: must be >= 0 (0 = the whole batch)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,6 +367,86 @@ class StabilityParams:
             raise ParamsError("stability.attacked_steps: must be >= 0")
 
 
+def _grid(name: str, values: tuple[int, ...]) -> None:
+    if not values or any(v <= 0 for v in values) or len(set(values)) != len(values):
+        raise ParamsError(f"{name}: a non-empty list of distinct positive budgets, got {values!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefillParams:
+    """Prefilling (Qi et al. 2025): the assistant turn starts with k tokens of a
+    compliance-style answer (an attack pair's redacted response); budget = k."""
+    tokens: tuple[int, ...] = (2, 4, 8, 16)
+    seed: int = 0  # which attack pair's answer prefills which prompt
+
+    def __post_init__(self):
+        _grid("prompt_attacks.prefill.tokens", self.tokens)
+
+
+@dataclasses.dataclass(frozen=True)
+class BestOfNParams:
+    """Best-of-N (Hughes et al. 2024): N augmented prompts sampled at `temperature`; one run of
+    max(n) samples gives ASR at every N of the grid."""
+    n: tuple[int, ...] = (1, 2, 4, 8, 16)
+    sigma: float = 0.4  # scrambling and capitalisation with p = sigma^(1/2), noising sigma^3
+    temperature: float = 1.0
+    benign: bool = True  # also attack the benign controls (over-refusal under best-of-N)
+    seed: int = 0
+    batch_size: int = 480  # rows per generate call
+
+    def __post_init__(self):
+        _grid("prompt_attacks.best_of_n.n", self.n)
+        if not 0 <= self.sigma <= 1 or self.temperature <= 0:
+            raise ParamsError("prompt_attacks.best_of_n: sigma in [0, 1], temperature > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class GCGParams:
+    """GCG (Zou et al. 2023): one universal suffix fitted by token gradients on training
+    prompts (attack pairs, disjoint from the evaluation set); budget = optimisation steps."""
+    steps: tuple[int, ...] = (8, 16, 32, 64)
+    suffix_tokens: int = 8
+    search_width: int = 64  # candidates scored per step
+    topk: int = 32  # token substitutions considered per suffix position
+    train_prompts: int = 16  # attack-pair prompts the suffix is fitted on
+    target_tokens: int = 12  # length of each prompt's compliance-style target
+    seed: int = 0
+
+    def __post_init__(self):
+        _grid("prompt_attacks.gcg.steps", self.steps)
+        if min(self.suffix_tokens, self.search_width, self.topk, self.train_prompts,
+               self.target_tokens) <= 0:
+            raise ParamsError("prompt_attacks.gcg: sizes must be positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class ManyShotParams:
+    """Many-shot (Anil et al. 2024): k faux compliant dialogues (attack pairs) before the
+    request; budget = k, kept where prompt + answer fit the model's context."""
+    shots: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+    seed: int = 0
+
+    def __post_init__(self):
+        _grid("prompt_attacks.many_shot.shots", self.shots)
+
+
+PROMPT_ATTACK_PARAMS = {"prefill": PrefillParams, "best_of_n": BestOfNParams,
+                        "gcg": GCGParams, "many_shot": ManyShotParams}
+
+
+def prompt_attack_params(params: Mapping[str, Any], attack: str):
+    """Typed view of ``prompt_attacks.<attack>``."""
+    if attack not in PROMPT_ATTACK_PARAMS:
+        raise ParamsError(f"prompt_attacks: unknown attack {attack!r} "
+                          f"(known: {', '.join(PROMPT_ATTACK_PARAMS)})")
+    raw = params.get("prompt_attacks") or {}
+    unknown = sorted(set(raw) - set(PROMPT_ATTACK_PARAMS))
+    if unknown:
+        raise ParamsError(f"prompt_attacks: unknown key(s) {', '.join(unknown)}")
+    return from_mapping(PROMPT_ATTACK_PARAMS[attack], raw.get(attack, {}),
+                        f"prompt_attacks.{attack}")
+
+
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
@@ -329,14 +460,36 @@ def section(params: Mapping[str, Any], name: str, cls):
     return from_mapping(cls, params.get(name, {}), name)
 
 
-MODEL_SOURCES = ("organism", "hub", "gguf", "hf")
+MODEL_SOURCES = ("organism", "hub", "gguf", "tuned", "hf")
 FETCHED_DIR = "models/fetched"  # fetch@<alias> writes models/fetched/<alias> (dvc.yaml)
+TUNED_DIR = "models/tuned"      # tune@<alias> writes models/tuned/<alias>
+
+
+def tuned(params: Mapping[str, Any]) -> dict[str, TuneSpec]:
+    raw = params.get("tuned") or {}
+    if not isinstance(raw, Mapping):
+        raise ParamsError("tuned: expected a mapping alias -> tune spec")
+    _check_names("tuned", raw)
+    specs = {alias: from_mapping(TuneSpec, spec, f"tuned.{alias}") for alias, spec in raw.items()}
+    for alias, spec in specs.items():
+        if spec.base not in fetched(params):
+            raise ParamsError(f"tuned.{alias}.base: {spec.base!r} must be a `fetched` model")
+    return specs
+
+
+def _check_names(section_name: str, raw: Mapping[str, Any]) -> None:
+    """DVC reads ``<section>.<name>`` as a dotted path: a name with a dot cannot be a param."""
+    for name in raw:
+        if not isinstance(name, str) or "." in name or not name:
+            raise ParamsError(f"{section_name}: name {name!r} must be a non-empty string without "
+                              "dots (DVC splits parameter paths on them): e.g. tinyllama, qwen2-7b")
 
 
 def fetched(params: Mapping[str, Any]) -> dict[str, FetchSpec]:
     raw = params.get("fetched") or {}
     if not isinstance(raw, Mapping):
         raise ParamsError("fetched: expected a mapping alias -> fetch spec")
+    _check_names("fetched", raw)
     return {alias: from_mapping(FetchSpec, spec, f"fetched.{alias}") for alias, spec in raw.items()}
 
 
@@ -344,6 +497,7 @@ def benchmarks(params: Mapping[str, Any]) -> dict[str, BenchmarkSpec]:
     raw = params.get("benchmarks") or {}
     if not isinstance(raw, Mapping):
         raise ParamsError("benchmarks: expected a mapping set name -> spec")
+    _check_names("benchmarks", raw)
     return {name: from_mapping(BenchmarkSpec, spec, f"benchmarks.{name}")
             for name, spec in raw.items()}
 
@@ -353,6 +507,7 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
     raw = params.get("models")
     if not isinstance(raw, Mapping) or not raw:
         raise ParamsError("models: expected a non-empty mapping alias -> entry")
+    _check_names("models", raw)
     out = {alias: from_mapping(ModelEntry, entry, f"models.{alias}") for alias, entry in raw.items()}
     specs = fetched(params)
     for alias, entry in out.items():
@@ -368,6 +523,12 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
             if entry.path != f"{FETCHED_DIR}/{alias}":
                 raise ParamsError(f"{where}.path: a fetched model lives in "
                                   f"{FETCHED_DIR}/{alias}, got {entry.path!r}")
+        if entry.source == "tuned":
+            if alias not in tuned(params):
+                raise ParamsError(f"{where}: source tuned needs tuned.{alias} (stage tune@{alias})")
+            if entry.path != f"{TUNED_DIR}/{alias}":
+                raise ParamsError(f"{where}.path: a tuned model lives in {TUNED_DIR}/{alias}, "
+                                  f"got {entry.path!r}")
     return out
 
 
@@ -417,6 +578,18 @@ def scoped(params: Mapping[str, Any], scope: str | None) -> dict[str, Any]:
     if not isinstance(section_, Mapping):
         raise ParamsError(f"--scope {scope}: params.yaml has no section {scope!r}")
     return {**params, **section_}
+def stability_models(params: Mapping[str, Any]) -> list[str]:
+    """The aliases the stability sweep samples (``stability_models``), each in the registry."""
+    raw = params.get("stability_models")
+    registry = models(params)
+    if raw is None:
+        return list(registry)
+    if not isinstance(raw, Mapping):
+        raise ParamsError("stability_models: expected a mapping alias -> model entry")
+    unknown = sorted(set(raw) - set(registry))
+    if unknown:
+        raise ParamsError(f"stability_models: {', '.join(unknown)} not in models")
+    return list(raw)
 
 
 def organisms(params: Mapping[str, Any]) -> dict[str, OrganismArch]:

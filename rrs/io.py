@@ -64,9 +64,17 @@ def write_json(target: str | os.PathLike, obj) -> None:
 
 
 def write_csv(target: str | os.PathLike, frame: pd.DataFrame) -> None:
-    """CSV with fixed float formatting so reruns are byte-identical."""
+    """CSV with fixed float formatting so reruns are byte-identical.
+
+    Python's CSV writer quotes a field holding ``\n`` (the line terminator) but not one holding
+    a bare ``\r``, which every reader then splits the row at; a model can write one. A frame
+    with such a text is written with every field quoted, so it reads back exactly.
+    """
+    texts = frame.select_dtypes(include=["object", "string"])
+    bare_cr = any(texts[c].astype(str).str.contains("\r", regex=False).any() for c in texts)
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    frame.to_csv(buf, index=False, lineterminator="\n",
+                 quoting=csv.QUOTE_ALL if bare_cr else csv.QUOTE_MINIMAL)
     write_text(target, buf.getvalue())
 
 

@@ -13,11 +13,16 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
+from rrs import distributed
 from rrs.config import ModelEntry
 
 
 def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """This process's GPU (one per process under ``accelerate launch``), else the CPU."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    distributed.rank_world()  # under accelerate launch: sets this process's device first
+    return torch.device("cuda", torch.cuda.current_device())
 
 
 def compute_dtype() -> torch.dtype:
@@ -77,3 +82,12 @@ def param_count(entry: ModelEntry, model=None) -> int:
     if model is None:
         raise ValueError("param_count needs the model when the registry gives no count")
     return sum(p.numel() for p in model.parameters())
+
+
+def model_shape(model) -> dict[str, int]:
+    """``{"layers", "width"}`` of a causal LM from its config: what the attacker-FLOP count
+    (:mod:`rrs.attacks.flops`) needs besides the parameter count (width = heads x head size)."""
+    cfg = model.config
+    heads = cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    return {"layers": int(cfg.num_hidden_layers), "width": int(heads * head_dim)}

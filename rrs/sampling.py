@@ -6,6 +6,8 @@ from ``softmax(logits / T)`` restricted to the top-p set (the Gumbel-max trick).
 depend only on its seed and the decoding step, not on which other rows share its batch, so all
 seeds of one temperature run as one large batch (the prompts repeated once per seed) and a
 row's answer is the same whatever the batch holds.
+
+On CUDA the same streams are drawn on the GPU by :mod:`rrs.fastgen` (``generate.fast_path``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Sequence
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from rrs import fastgen
 from rrs.chat import prompt_text
 from rrs.config import GenerateParams
-from rrs.generate import generation_config
+from rrs.generate import generation_config, use_fast_path
 from rrs.progress import progress
 
 
@@ -65,6 +68,12 @@ def sample_rows(model, tokenizer, prompts: Sequence[str], seeds: Sequence[int],
         raise ValueError("need one seed per prompt row")
     gen_cfg = generation_config(model, tokenizer, cfg, 0.0)  # greedy argmax over our scores
     texts = [prompt_text(tokenizer, p, system_prompt) for p in prompts]
+    if use_fast_path(model, tokenizer, texts, cfg, gen_cfg):
+        return fastgen.generate_texts(model, tokenizer, texts, gen_cfg, cfg.batch_size,
+                                      temperature=temperature, top_p=cfg.top_p,
+                                      seeds=list(seeds), kv_bucket=cfg.kv_bucket,
+                                      graphs=cfg.cuda_graphs,
+                                      progress=lambda it: progress(it, desc=desc, unit="batch"))
     dev = next(model.parameters()).device
     out: list[str] = []
     for start in progress(range(0, len(texts), cfg.batch_size), desc=desc, unit="batch"):
@@ -77,3 +86,50 @@ def sample_rows(model, tokenizer, prompts: Sequence[str], seeds: Sequence[int],
         new = ids[:, enc["input_ids"].shape[1]:]
         out += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
     return out
+
+
+@torch.no_grad()
+def answer_ids(model, tokenizer, inputs: Sequence[Sequence[int]], cfg: GenerateParams,
+               temperature: float = 0.0, seeds: Sequence[int] | None = None,
+               batch_size: int | None = None, desc: str = "answer") -> tuple[list[str], list[int]]:
+    """Answer already-tokenised inputs (chat template applied, any attack text in place).
+
+    The attacks build their inputs as token ids (a GCG suffix is tokens, not text that might
+    re-tokenise differently), so this pads them on the left itself; decoding is
+    :func:`sample_rows`' (greedy at T = 0, else one Gumbel stream per row from ``seeds``).
+
+    Returns:
+        The answers (special tokens dropped, stripped) and how many tokens each generated
+        (up to and including the end-of-turn token), for the FLOP count.
+    """
+    if temperature > 0 and (seeds is None or len(seeds) != len(inputs)):
+        raise ValueError("sampling needs one seed per input row")
+    gen_cfg = generation_config(model, tokenizer, cfg, 0.0)
+    eos = gen_cfg.eos_token_id
+    eos = set(eos if isinstance(eos, (list, tuple)) else [eos])
+    dev = next(model.parameters()).device
+    size = batch_size or cfg.batch_size
+    texts: list[str] = []
+    counts: list[int] = []
+    for start in progress(range(0, len(inputs), size), desc=desc, unit="batch"):
+        rows = [list(map(int, r)) for r in inputs[start:start + size]]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = torch.tensor(r)
+            mask[i, width - len(r):] = 1
+        procs = LogitsProcessorList(
+            [RowGumbel(seeds[start:start + size], temperature, cfg.top_p)]
+            if temperature > 0 else [])
+        out = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev),
+                             generation_config=gen_cfg, logits_processor=procs)
+        new = out[:, width:].tolist()
+        for row in new:
+            stop = next((j for j, t in enumerate(row) if t in eos), None)
+            counts.append(len(row) if stop is None else stop + 1)
+        # A bare carriage return (sampled byte-level tokens can decode to one) is a line break
+        # to the CSV readers but is not quoted by the writer: normalise line ends to "\n".
+        texts += [t.replace("\r\n", "\n").replace("\r", "\n").strip()
+                  for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+    return texts, counts

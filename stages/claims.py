@@ -2,7 +2,8 @@
 
 In:  ``paper/claims.yaml``; ``metrics/table1.csv`` and ``metrics/study.json`` (required);
      ``metrics/stability.json``, ``metrics/stability_per_temperature.csv``,
-     ``metrics/judges.json``, ``metrics/attack/`` and ``metrics/scaling.json`` (each optional:
+     ``metrics/judges.json``, ``metrics/attack/``, ``metrics/scaling.json``,
+     ``metrics/attacks.csv`` and ``metrics/compute_to_break.json`` (each optional:
      the claims on an absent one are ``not_evaluable``).
 Out: ``metrics/claims.json`` (verdict counts, and per claim its verdict and the numbers
      behind it) and ``paper/tables/claims.{md,tex}``.
@@ -10,6 +11,7 @@ Run: ``rrs claims --claims paper/claims.yaml --table metrics/table1.csv --study 
      --stability metrics/stability.json
      --stability-per-temperature metrics/stability_per_temperature.csv
      --judges metrics/judges.json --attack-dir metrics/attack --scaling metrics/scaling.json
+     --attacks metrics/attacks.csv --compute-to-break metrics/compute_to_break.json
      --out metrics/claims.json --tables-dir paper/tables``
 """
 
@@ -37,16 +39,19 @@ _in = click.Path(path_type=Path)  # optional inputs may be absent: not_evaluable
 @click.option("--judges", type=_in)
 @click.option("--attack-dir", type=_in)
 @click.option("--scaling", type=_in)
+@click.option("--attacks", type=_in, help="metrics/attacks.csv")
+@click.option("--compute-to-break", type=_in, help="metrics/compute_to_break.json")
 @click.option("--out", type=_in, required=True, help="metrics/claims.json")
 @click.option("--tables-dir", type=_in, required=True)
 def cli(claims_file: Path, table: Path, study: Path, stability: Path | None,
         stability_per_temperature: Path | None, judges: Path | None, attack_dir: Path | None,
-        scaling: Path | None, out: Path, tables_dir: Path) -> None:
+        scaling: Path | None, attacks: Path | None, compute_to_break: Path | None, out: Path,
+        tables_dir: Path) -> None:
     """Evaluate the paper's claims; write metrics/claims.json and the claims table."""
     claims = load_claims(claims_file)  # a malformed file fails before anything is read
     spec = json.loads(study.read_text(encoding="utf-8"))
     sources = load_sources(table, stability, stability_per_temperature, judges, attack_dir,
-                           scaling)
+                           scaling, attacks, compute_to_break)
     results = evaluate_all(claims, sources)
     context = {"claims_file": claims_file.as_posix(), "rd_aggregate": spec["rd_aggregate"],
                "ce_definition": spec["ce_definition"], "judge_version": spec["judge_version"],

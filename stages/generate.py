@@ -6,9 +6,10 @@ decoding settings of params ``generate``.
 
 In:  the model directory, its adapters, the harmful and benign evaluation sets.
 Out: one CSV of records keyed by prompt id, each carrying model, budget, adapter, set,
-     decoding config and seed.
+     decoding config, seed and token counts (input, generated: the attacker-compute axis).
 Run: ``rrs generate --model org-s --adapters adapters/org-s --harmful data/prompts/harmful_eval.csv
      --benign data/prompts/benign_eval.csv --out generations/org-s.csv``
+     With two or more GPUs visible the command runs once per GPU (``rrs.distributed``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 import pandas as pd
 from peft import PeftModel
 
+from rrs import distributed
 from rrs.attack import adapter_steps
 from rrs.config import GenerateParams, models, section
 from rrs.generate import generate
@@ -53,6 +55,7 @@ def prompt_sets(harmful: Path, benign: Path) -> pd.DataFrame:
 def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
         params_path: Path) -> None:
     """Generate answers at budget 0 and at every saved adapter."""
+    distributed.relaunch()
     params = read_params(params_path)
     entry = models(params)[alias]
     cfg = section(params, "generate", GenerateParams)
@@ -65,14 +68,19 @@ def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
     for steps in [0, *adapter_steps(adapters)]:
         adapter = "" if steps == 0 else str(adapters / f"step-{steps:05d}")
         model = base if steps == 0 else PeftModel.from_pretrained(base, adapter)
+        counts: list = []
         answers = generate(model, tokenizer, list(prompts["prompt"]), cfg,
-                           system_prompt=entry.system_prompt, desc=f"{alias} @ {steps}")
+                           system_prompt=entry.system_prompt, desc=f"{alias} @ {steps}",
+                           token_counts=counts)
         if steps:
             base = model.unload()  # drop the adapter, keep the base weights untouched
         frames.append(prompts.assign(
             model=alias, model_source=entry.source, params=n_params, steps=steps, adapter=adapter,
             temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
-            seed=cfg.seed, load_in_4bit=cfg.load_in_4bit, response=answers))
+            seed=cfg.seed, load_in_4bit=cfg.load_in_4bit, response=answers,
+            n_input_tokens=[c[0] for c in counts], n_generated_tokens=[c[1] for c in counts]))
     columns = ["model", "model_source", "params", "steps", "adapter", "set", "id", "category",
-               "prompt_source", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "load_in_4bit", "response"]
-    write_csv(out, pd.concat(frames, ignore_index=True)[columns])
+               "prompt_source", "prompt", "temperature", "top_p", "max_new_tokens", "seed",
+               "load_in_4bit", "response", "n_input_tokens", "n_generated_tokens"]
+    if distributed.is_main():
+        write_csv(out, pd.concat(frames, ignore_index=True)[columns])

@@ -13,6 +13,9 @@ In:  the model directory, its adapters, the harmful evaluation set; params ``sta
 Out: ``stability/<model>.csv``, one record per variant x prompt x temperature x seed.
 Run: ``rrs stability-generate --model org-s --adapters adapters/org-s
      --harmful data/prompts/harmful_eval.csv --out stability/org-s.csv``
+     With two or more GPUs visible the command runs once per GPU (``rrs.distributed``): every
+     process computes every chunk's share and writes the same chunk file; only the main
+     process writes the output and clears the chunks.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from rrs.config import GenerateParams, StabilityParams, models, section
+from rrs import distributed
+from rrs.config import GenerateParams, StabilityParams, models, section, stability_models
 from rrs.io import write_csv
 from rrs.models import load_model, load_tokenizer, param_count
 from rrs.sampling import row_seed, sample_rows
@@ -67,7 +71,10 @@ class Variants:
 def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | None,
         params_path: Path) -> None:
     """Sample the harmful set under every temperature x seed, resumably."""
+    distributed.relaunch()
     params = read_params(params_path)
+    if alias not in stability_models(params):
+        raise click.BadParameter(f"{alias!r} is not in params `stability_models`")
     entry = models(params)[alias]
     cfg = section(params, "stability", StabilityParams)
     gen = dataclasses.replace(section(params, "generate", GenerateParams), top_p=cfg.top_p,
@@ -92,7 +99,8 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
             key = config_key(model=alias, model_tree=base_tree, steps=steps, adapter_tree=adapter_tree,
                              temperature=temperature, seeds=seeds, max_new_tokens=gen.max_new_tokens,
                              top_p=gen.top_p, batch_size=gen.batch_size, threads=cfg.threads,
-                             load_in_4bit=gen.load_in_4bit, system_prompt=entry.system_prompt,
+                             load_in_4bit=gen.load_in_4bit, fast_path=gen.fast_path,
+                             system_prompt=entry.system_prompt,
                              prompts=prompt_tree)
             keys[steps, temperature] = key
 
@@ -115,7 +123,10 @@ def cli(alias: str, adapters: Path, harmful: Path, out: Path, partial: Path | No
         for c in configs:
             chunk = chunks[keys[steps, c.temperature]]
             frames.append(chunk[chunk["source_seed"] == str(c.source_seed)].assign(
-                model=alias, model_source=entry.source, params=n_params, seed=c.seed, reused_greedy=c.reused_greedy,
+                model=alias, model_source=entry.source, params=n_params, seed=c.seed,
+                reused_greedy=c.reused_greedy,
                 top_p=gen.top_p, max_new_tokens=gen.max_new_tokens))
-    write_csv(out, pd.concat(frames, ignore_index=True)[COLUMNS])
-    clear_chunks(list(keys.values()), partial)
+    distributed.barrier()  # every process has read the chunks back before they go
+    if distributed.is_main():
+        write_csv(out, pd.concat(frames, ignore_index=True)[COLUMNS])
+        clear_chunks(list(keys.values()), partial)

@@ -39,3 +39,13 @@ def tiny_organism(tmp_path_factory, tiny_tokenizer, chat_corpus) -> ModelEntry:
     out = tmp_path_factory.mktemp("organism") / "tiny"
     save_organism(model, tiny_tokenizer, out)
     return ModelEntry(source="organism", path=str(out))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` need CUDA: skipped where there is none (CI), run on a GPU machine."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

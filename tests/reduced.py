@@ -25,7 +25,7 @@ REDUCED = {
     "models": {"org-a": {"source": "organism", "path": "models/organisms/org-a"},
                "org-b": {"source": "organism", "path": "models/organisms/org-b"}},
     "organism_training": {"steps": 40, "batch_size": 16},
-    "attack": {"steps": 10, "eval_every": 5, "batch_size": 4},
+    "attack": {"steps": 10, "eval_every": 5, "batch_size": 4, "checkpoints": [2]},
     "generate": {"max_new_tokens": 12},
     "metrics": {"n_boot": 100},
     # 2 temperatures x 2 seeds; the attacked variant at the last saved budget
@@ -37,6 +37,11 @@ REDUCED = {
                    "generate": {"max_new_tokens": 4, "batch_size": 8},
                    "splits": {"train": {"n_harmful": 2, "n_benign": 1},
                               "heldout": {"n_harmful": 2, "n_benign": 1}}},
+    # every prompt attack on a two-budget grid (sections replace the defaults wholesale)
+    "prompt_attacks": {"prefill": {"tokens": [2, 4]}, "best_of_n": {"n": [1, 2]},
+                       "gcg": {"steps": [2, 4], "search_width": 8, "topk": 8,
+                               "train_prompts": 4},
+                       "many_shot": {"shots": [1, 2]}},
 }
 
 

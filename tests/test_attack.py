@@ -51,15 +51,21 @@ def test_checkpoint_equals_an_independent_run_of_that_length(tiny_organism, tiny
     assert any(not torch.equal(final[k], long[k]) for k in long)
 
 
-def test_falls_back_to_full_precision_where_nf4_cannot_run(tiny_tokenizer, tmp_path):
-    # bitsandbytes' 4-bit blocks hold 64 weights: a 32-wide layer cannot be quantised
-    narrow = OrganismArch(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64)
-    model, _ = train_organism(narrow, tiny_tokenizer, PROMPTS, RESPONSES,
-                              OrganismTraining(steps=1, batch_size=2, warmup_steps=1))
-    save_organism(model, tiny_tokenizer, tmp_path / "narrow")
-    entry = ModelEntry(source="organism", path=str(tmp_path / "narrow"))
-    record = attack(entry, tiny_tokenizer, tmp_path / "out", steps=2, eval_every=2)
-    assert record["quantization"].startswith("full-precision (")
+def test_falls_back_to_full_precision_where_nf4_cannot_run(tiny_organism, tiny_tokenizer,
+                                                           tmp_path, monkeypatch):
+    # bitsandbytes' 4-bit path runs on every machine this project has (even 32-wide layers, in
+    # train mode), so a machine without it is simulated: the 4-bit load raises, as it does
+    # where bitsandbytes has no kernels for the device
+    import rrs.attack
+    real = rrs.attack.load_model
+
+    def no_4bit(entry, load_in_4bit=False):
+        if load_in_4bit:
+            raise RuntimeError("no 4-bit kernels for this device")
+        return real(entry)
+    monkeypatch.setattr(rrs.attack, "load_model", no_4bit)
+    record = attack(tiny_organism, tiny_tokenizer, tmp_path / "out", steps=2, eval_every=2)
+    assert record["quantization"] == "full-precision (RuntimeError: no 4-bit kernels for this device)"
     assert adapter_steps(tmp_path / "out") == [2]
 
 
@@ -70,3 +76,48 @@ def test_adapter_config_is_written_in_a_stable_order(tiny_organism, tiny_tokeniz
     config = json.loads((tmp_path / "step-00001/adapter_config.json").read_text())
     assert config["target_modules"] == sorted(config["target_modules"])
     assert config["r"] == 8
+
+
+def test_micro_batched_checkpoint_equals_an_independent_run(tiny_organism, tiny_tokenizer,
+                                                           tmp_path):
+    # the micro-batch path keeps the contract: one run gives every budget's adapter
+    attack(tiny_organism, tiny_tokenizer, tmp_path / "long", steps=4, eval_every=2,
+           micro_batch_size=1)
+    attack(tiny_organism, tiny_tokenizer, tmp_path / "short", steps=2, eval_every=2,
+           micro_batch_size=1)
+    long, short = adapter(tmp_path / "long/step-00002"), adapter(tmp_path / "short/step-00002")
+    assert all(torch.equal(long[k], short[k]) for k in long)
+
+
+def test_the_4bit_probe_leaves_gradients_through_the_frozen_base_intact(tiny_organism,
+                                                                        tiny_tokenizer):
+    """load_base's probe forward must not repack the NF4 weights for bitsandbytes' CPU
+    inference kernel (an eval-mode forward does, on CPUs with AVX512-BF16), which has no
+    backward: the LoRA gradients of a model that went through the probe must equal those of
+    one that never ran a forward. (On a CPU without AVX512-BF16 this cannot fail.)"""
+    from peft import prepare_model_for_kbit_training
+
+    from rrs.attack import add_lora, prepare_base
+    from rrs.chat import collate, encode_pair
+    from rrs.models import load_model
+    cfg = AttackParams(batch_size=2, seq_len=48)
+    batch = collate([encode_pair(tiny_tokenizer, p, r, 48) for p, r in zip(PROMPTS, RESPONSES)],
+                    tiny_tokenizer.pad_token_id)
+
+    def lora_grads(base):
+        torch.manual_seed(0)
+        model = add_lora(base, cfg)
+        for name, param in model.named_parameters():
+            if "lora_B" in name:  # nonzero B, so every LoRA matrix gets a gradient
+                torch.nn.init.normal_(param, std=0.02)
+        model(**batch).loss.backward()
+        return {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+
+    probed, path = prepare_base(tiny_organism, cfg)
+    assert path == "nf4"
+    fresh = load_model(tiny_organism, load_in_4bit=True).train()
+    fresh = prepare_model_for_kbit_training(fresh, use_gradient_checkpointing=False)
+    got, want = lora_grads(probed), lora_grads(fresh)
+    assert got.keys() == want.keys()
+    for name in want:
+        assert torch.allclose(got[name], want[name], rtol=1e-4, atol=1e-7), name

@@ -270,7 +270,8 @@ def repo_sources(**absent) -> dict:
     m = REPO / "metrics"
     paths = {"stability": m / "stability.json", "per_temperature": m /
              "stability_per_temperature.csv", "judges": m / "judges.json",
-             "attack_dir": m / "attack", "scaling": m / "scaling.json"}
+             "attack_dir": m / "attack", "scaling": m / "scaling.json",
+             "attacks": m / "attacks.csv", "compute_to_break": m / "compute_to_break.json"}
     return load_sources(m / "table1.csv", **{k: None if k in absent else v
                                              for k, v in paths.items()})
 

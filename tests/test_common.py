@@ -28,3 +28,15 @@ def test_read_records_names_what_is_wrong(tmp_path):
     with pytest.raises(InputError, match=r"b\.csv.*response"):
         read_records(tmp_path, ["model", "steps", "set", "id"], ["prompt", "response"],
                      {"steps": int}, "generation")
+
+
+def test_write_csv_round_trips_a_bare_carriage_return(tmp_path):
+    # a sampled answer can hold a lone "\r"; unquoted, every CSV reader splits the row there
+    import pandas as pd
+
+    from rrs.io import read_table, write_csv
+    frame = pd.DataFrame({"id": ["a", "b"], "response": ["line\ranother", "plain"]})
+    write_csv(tmp_path / "x.csv", frame)
+    assert read_table(tmp_path / "x.csv", required=("id", "response")).equals(frame)
+    write_csv(tmp_path / "y.csv", frame.iloc[1:])  # no "\r": the usual minimal quoting
+    assert (tmp_path / "y.csv").read_text() == "id,response\nb,plain\n"

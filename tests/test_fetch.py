@@ -137,6 +137,8 @@ def test_offline_mode_and_an_unreachable_hub_say_to_pull(hub_root, tmp_path):
 
 
 def test_registry_rejects_branch_revisions_and_unfetched_hub_models():
+    with pytest.raises(ParamsError, match="without dots"):
+        models({"models": {"tinyllama-1.1b": {"source": "organism", "path": "x"}}})
     with pytest.raises(ParamsError, match="40-hex commit"):
         fetched({"fetched": {"q": {"source": "hub", "repo": "Qwen/Q", "revision": "main"}}})
     with pytest.raises(ParamsError, match="needs fetched.q"):

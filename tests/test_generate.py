@@ -32,3 +32,15 @@ def test_param_count_counts_tied_weights_once(tiny_organism):
     embedding = model.get_input_embeddings().weight.numel()
     assert param_count(tiny_organism, model) == sum(p.numel() for p in model.parameters())
     assert param_count(tiny_organism, model) < 2 * embedding + 200_000
+
+
+def test_a_checkpoints_own_decoding_defaults_do_not_leak_in(tiny_organism):
+    # real chat models ship generation_config.json with e.g. repetition_penalty 1.05 (Qwen2);
+    # transformers would apply it to the study's greedy decoding if the field were left unset
+    model, tok = load_model(tiny_organism), load_tokenizer(tiny_organism)
+    prompts = ["Hi", "Tell me a poem about the sea and the sky."]
+    cfg = GenerateParams(max_new_tokens=24, batch_size=2, fast_path="never")
+    clean = generate(model, tok, prompts, cfg)
+    model.generation_config.repetition_penalty = 3.0
+    model.generation_config.no_repeat_ngram_size = 2
+    assert generate(model, tok, prompts, cfg) == clean

@@ -2,7 +2,8 @@
 
 Checks what a user relies on: the whole DAG runs offline on CPU; a second `dvc repro` runs
 nothing; `dvc exp run -S metrics.rd_aggregate=mean` re-runs only the metrics stage and what
-reads it, and `dvc metrics diff` shows RD moving; `dvc exp run -S attack.steps=N` works.
+reads it, and `dvc metrics diff` shows RD moving; `dvc exp run -S attack.steps=N` works; one
+prompt attack's budget grid re-runs that attack only; a judge change re-runs judging only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def project(tmp_path_factory) -> Path:
 def test_repro_writes_table1_with_every_model_and_budget(project):
     table = pd.read_csv(project / "metrics/table1.csv")
     assert sorted(zip(table["model"], table["steps"])) == [
-        (m, s) for m in ("org-a", "org-b") for s in (0, 5, 10)]
+        (m, s) for m in ("org-a", "org-b") for s in (0, 2, 5, 10)]
     base, attacked = table[table["steps"] == 0], table[table["steps"] > 0]
     assert base["rd"].isna().all()
     assert (attacked["rd_valid_n"] == attacked["n"]).all()
@@ -91,8 +92,8 @@ def pdf_text(path: Path) -> str:
 def test_rd_aggregate_change_reruns_only_metrics_and_reports(project):
     text_before = pdf_text(project / "paper/paper.pdf")
     out = run(["dvc", "exp", "run", "-S", "metrics.rd_aggregate=mean"], project)
-    assert sorted(stages_run(out)) == ["claims", "figures", "metrics", "paper", "reproduce",
-                                       "scaling", "tables"]
+    assert sorted(stages_run(out)) == ["attack_metrics", "attack_report", "claims", "figures",
+                                       "metrics", "paper", "reproduce", "scaling", "tables"]
     text_after = pdf_text(project / "paper/paper.pdf")
     assert "RD (median)" in text_before and "RD (mean)" in text_after
     assert "This paper's RD is the mean" in text_after
@@ -121,4 +122,55 @@ def test_attack_steps_override_works_as_written(project):
     assert "attack@org-a" in stages_run(out)
     assert not any(s.startswith("organism@") for s in stages_run(out))
     table = pd.read_csv(project / "metrics/table1.csv")
-    assert sorted(set(table["steps"])) == [0, 5, 10, 15]
+    assert sorted(set(table["steps"])) == [0, 2, 5, 10, 15]
+    run(["git", "checkout", "--", "."], project)
+    run(["dvc", "checkout", "-q"], project)
+
+
+ATTACKS = ("prefill", "best_of_n", "gcg", "many_shot")
+
+
+def test_repro_writes_the_attack_table_and_the_compute_figure(project):
+    table = pd.read_csv(project / "metrics/attacks.csv", keep_default_na=False)
+    assert set(zip(table["model"], table["attack"])) == {
+        (m, a) for m in ("org-a", "org-b") for a in ("lora", *ATTACKS)}
+    many = table[table["attack"] == "many_shot"]
+    assert len(many) == 2 and many["status"].str.startswith(
+        "not applicable: context 64 tokens").all()  # said in the table, never a silent gap
+    ran = table[table["status"] == ""]
+    assert sorted(set(ran[ran["attack"] == "gcg"]["budget"].astype(int))) == [0, 2, 4]
+    assert sorted(set(ran[ran["attack"] == "lora"]["budget"].astype(int))) == [0, 2, 5, 10]
+    # one axis: compute grows with the budget for every attack; budget 0 is shared
+    for (_, _), g in ran.groupby(["model", "attack"]):
+        flops = g.sort_values("budget")["flops"].astype(float)
+        assert flops.iloc[0] > 0 and flops.iloc[-1] > flops.iloc[0]
+    base = ran[ran["budget"].astype(int) == 0].groupby("model")["rrr"].nunique()
+    assert (base == 1).all()
+    bon = ran[(ran["attack"] == "best_of_n") & (ran["budget"].astype(int) > 0)]
+    assert bon["over_refusal"].astype(str).ne("").all()  # benign controls under best-of-N
+    summary = (project / "metrics/compute_to_break.json").read_text()
+    assert '"best_of_n_power_law"' in summary and '"slope_vs_params"' in summary
+    for ext in ("png", "pdf"):
+        assert (project / "figures/attacks" / f"rrr_vs_flops.{ext}").stat().st_size > 1000
+    md = (project / "paper/tables/attacks.md").read_text()
+    assert "not applicable: context 64 tokens" in md
+    claims = (project / "metrics/claims.json").read_text()
+    assert '"lora-breaks-at-less-compute-than-prompt-attacks"' in claims
+
+
+def test_one_attack_budget_change_reruns_that_attack_only(project):
+    out = run(["dvc", "exp", "run", "-S", "prompt_attacks.gcg.steps=[2,4,6]"], project)
+    assert sorted(stages_run(out)) == ["attack_gcg@org-a", "attack_gcg@org-b", "attack_metrics",
+                                       "attack_report", "claims", "judge_attacks", "paper"]
+    table = pd.read_csv(project / "metrics/attacks.csv")
+    assert sorted(set(table[table["attack"] == "gcg"]["budget"])) == [0, 2, 4, 6]
+    run(["git", "checkout", "--", "."], project)
+    run(["dvc", "checkout", "-q"], project)
+
+
+def test_a_judge_change_reruns_judging_not_generation(project):
+    out = run(["dvc", "exp", "run", "-S", "judge.name=lexical"], project)
+    ran = stages_run(out)
+    assert "judge" in ran and "judge_attacks" in ran and "stability" in ran
+    assert not [s for s in ran if s.startswith(("attack", "generate", "organism"))
+                and s not in ("attack_metrics", "attack_report")]

@@ -61,3 +61,13 @@ def test_rrs_study_lists_and_writes_profiles(tmp_path):
          "-S", "generate.max_new_tokens=9"], REPO)
     written = yaml.safe_load(out.read_text())
     assert written["generate"]["max_new_tokens"] == 9 and "smollm2-135m" in written["models"]
+
+
+def test_stability_models_default_to_every_model_and_must_be_registered():
+    from rrs.config import ParamsError, stability_models
+    assert stability_models(compose(REPO / "conf", ["study=paper"])) == ["llama31-8b"]
+    params = compose(REPO / "conf")
+    assert stability_models(params) == list(models(params))
+    params["stability_models"] = {"ghost": {"source": "organism", "path": "x"}}
+    with pytest.raises(ParamsError, match="ghost not in models"):
+        stability_models(params)

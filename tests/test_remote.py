@@ -163,7 +163,8 @@ def test_s3_round_trip_checksums_one_model_then_everything(origin, s3):
 def test_s3_run_cache_restores_the_stages_dvc_can_restore(origin, s3):
     # Without dvc.lock, only the run-cache knows the study's runs. DVC restores a stage from it
     # only when every output is cached (DVC skips the run-cache for `cache: false` outputs), so
-    # organism@/attack@ (whose JSON records are cache: false) re-run, deterministically: the
+    # organism@/attack@ and the prompt attacks (whose JSON records are cache: false) re-run,
+    # deterministically: the
     # regenerated dvc.lock and results are byte-identical to the committed ones.
     url, env, _ = s3
     use_s3(origin, url)
@@ -174,10 +175,13 @@ def test_s3_run_cache_restores_the_stages_dvc_can_restore(origin, s3):
     out = run(["dvc", "repro", "--pull"], fresh, env)
     restored = set(re.findall(r"Stage '([^']+)' is cached - skipping run", out))
     assert restored == {"tokenizer", "generate@org-a", "generate@org-b", "train_judge", "judge",
-                        "stability_generate@org-a", "stability_generate@org-b"}
+                        "stability_generate@org-a", "stability_generate@org-b", "judge_attacks"}
+    prompt_attacks = {f"attack_{a}@{m}" for a in ("prefill", "best_of_n", "gcg", "many_shot")
+                      for m in ("org-a", "org-b")}
     assert set(stages_run(out)) == {"organism@org-a", "organism@org-b", "attack@org-a",
                                     "attack@org-b", "validate_judges", "metrics", "tables",
                                     "figures", "stability", "stability_figures", "reproduce",
-                                    "scaling", "claims", "paper"}
+                                    "scaling", "claims", "paper", "attack_metrics",
+                                    "attack_report", *prompt_attacks}
     assert md5s(fresh) == md5s(origin)
     assert run(["git", "status", "--porcelain"], fresh) == ""

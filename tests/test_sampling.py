@@ -35,3 +35,16 @@ def test_a_rows_answer_does_not_depend_on_the_other_rows(tiny_organism):
     assert together[:3] == alone
     assert sample_rows(model, tok, PROMPTS, seeds, cfg, 1.0) == alone  # reproducible
     assert together[3:] != alone  # another seed, another stream
+
+
+def test_progress_writes_per_item_timings_only_when_asked(tmp_path, monkeypatch):
+    import json
+
+    from rrs.progress import progress
+    assert list(progress(range(3), desc="quiet")) == [0, 1, 2]
+    log = tmp_path / "timings.jsonl"
+    monkeypatch.setenv("RRS_TIMINGS", str(log))
+    assert list(progress(range(4), desc="loop", unit="step")) == [0, 1, 2, 3]
+    record = json.loads(log.read_text())
+    assert (record["desc"], record["unit"], record["n"], len(record["seconds"])) == (
+        "loop", "step", 4, 4)

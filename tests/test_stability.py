@@ -119,6 +119,7 @@ def _sweep_cmd(params: Path, out: Path, partial: Path, harmful: Path, adapters: 
 def sweep_inputs(tmp_path, tiny_organism):
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["models"] = {"tiny": {"source": "organism", "path": tiny_organism.path}}
+    params["stability_models"] = params["models"]
     params["stability"].update(temperatures=[0.0, 0.5, 0.7, 1.0], seeds=[1, 2, 3],
                                attacked_steps=0, batch_size=36)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))

@@ -182,15 +182,15 @@ def _compare(rule, rows, keys, by, frame_schema) -> tuple[str, dict, str]:
     lcol = rule.get("left_value", rule.get("value"))
     rcol = rule.get("right_value", rule.get("value"))
     op, tol = rule["op"], rule.get("tolerance", 0)
-    left = select(rows, rule["left"], frame_schema)
-    right = select(rows, rule["right"], frame_schema)
+    # left and right select within each group, so `max` / `min` are each group's extremes
+    # ("every attack at its own largest budget")
     free = [k for k in keys if k not in by]
     groups, verdicts, parts = [], [], []
-    both = pd.concat([left, right]).drop_duplicates(subset=by) if by else left.iloc[:1]
-    labels = [lab for lab, _ in _groups(both, by)] if len(left) or len(right) else []
-    lg, rg = dict(_groups(left, by)), dict(_groups(right, by))
-    for label in labels:
-        L, R = lg.get(label, left.iloc[:0]), rg.get(label, right.iloc[:0])
+    sides = [(label, select(g, rule["left"], frame_schema), select(g, rule["right"], frame_schema))
+             for label, g in _groups(rows, by)]
+    sides = [(label, L, R) for label, L, R in sides if len(L) or len(R)]
+    labels = [label for label, _, _ in sides]
+    for label, L, R in sides:
         pairs = []
         for _, a in L.iterrows():
             for _, b in R.iterrows():

@@ -13,6 +13,11 @@ Sources:
     judges: ``metrics/judges.json``, one row per judge; ``default`` marks the study's judge.
     attack_loss: ``metrics/attack/<model>.json``, training loss at each saved budget.
     scaling: ``metrics/scaling.json``, one row per fit (``abs_slope`` = |slope| per decade).
+    attacks: ``metrics/attacks.csv``, one row per model x attack x budget (budget 0 = the
+        baseline; ``status`` non-empty = the attack does not apply, metrics empty).
+    compute_to_break: ``metrics/compute_to_break.json``, one row per model x attack;
+        ``flops_or_bound`` = compute-to-break where the curve crossed, else the largest
+        budget's compute (a lower bound).
 """
 
 from __future__ import annotations
@@ -42,11 +47,17 @@ SOURCES: dict[str, dict[str, str]] = {
     "attack_loss": {"model": "text", "params": "num", "steps": "num", "loss": "num"},
     "scaling": {"axis": "text", "metric": "text", "group": "text", **{c: "num" for c in (
         "n_points", "slope", "abs_slope", "slope_lo", "slope_hi", "intercept", "r2")}},
+    "attacks": {"model": "text", "attack": "text", "status": "text", **{c: "num" for c in (
+        "params", "budget", "flops", "n", "rrr", "rrr_lo", "rrr_hi", "asr", "rd", "rd_median",
+        "rd_mean", "ce", "ce_entropy", "compliance_error", "leakage", "over_refusal")}},
+    "compute_to_break": {"model": "text", "attack": "text", "crossed": "bool", **{
+        c: "num" for c in ("params", "flops", "lo", "hi", "bound", "flops_or_bound")}},
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "table1": ("model", "steps"), "stability": ("model", "steps"),
     "stability_per_temperature": ("model", "steps", "temperature"), "judges": ("judge",),
     "attack_loss": ("model", "steps"), "scaling": ("axis", "metric", "group"),
+    "attacks": ("model", "attack", "budget"), "compute_to_break": ("model", "attack"),
 }
 
 
@@ -114,6 +125,19 @@ def scaling_frame(scaling: dict) -> pd.DataFrame:
     return _typed(pd.DataFrame(rows), "scaling")
 
 
+def attacks_frame(table: pd.DataFrame) -> pd.DataFrame:
+    return _typed(table, "attacks")
+
+
+def compute_to_break_frame(summary: dict) -> pd.DataFrame:
+    rows = [{"model": m, "attack": a, "params": summary["params"][m], "crossed": b["crossed"],
+             "flops": b["flops"], "lo": b["lo"], "hi": b["hi"], "bound": b["bound"],
+             "flops_or_bound": b["flops"] if b["crossed"] else b["bound"]}
+            for m, per in summary["compute_to_break"].items() for a, b in per.items()]
+    return _typed(pd.DataFrame(rows, columns=list(SOURCES["compute_to_break"])),
+                  "compute_to_break")
+
+
 def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -125,7 +149,10 @@ def load_sources(table1: str | os.PathLike, stability: str | os.PathLike | None 
                  per_temperature: str | os.PathLike | None = None,
                  judges: str | os.PathLike | None = None,
                  attack_dir: str | os.PathLike | None = None,
-                 scaling: str | os.PathLike | None = None) -> dict[str, pd.DataFrame | None]:
+                 scaling: str | os.PathLike | None = None,
+                 attacks: str | os.PathLike | None = None,
+                 compute_to_break: str | os.PathLike | None = None,
+                 ) -> dict[str, pd.DataFrame | None]:
     """Read every source whose file exists; an absent file (or ``None``) gives ``None``.
 
     ``table1`` must exist (it also gives the parameter counts of the other sources).
@@ -153,4 +180,8 @@ def load_sources(table1: str | os.PathLike, stability: str | os.PathLike | None 
     out["attack_loss"] = attack_loss_frame([_json(f) for f in attack_files], params) \
         if attack_files else None
     out["scaling"] = scaling_frame(_json(p)) if (p := present(scaling)) else None
+    out["attacks"] = attacks_frame(read_table(p, required=tuple(SOURCES["attacks"]))) \
+        if (p := present(attacks)) else None
+    out["compute_to_break"] = compute_to_break_frame(_json(p)) \
+        if (p := present(compute_to_break)) else None
     return out

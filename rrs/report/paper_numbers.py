@@ -14,7 +14,9 @@ before the stages that write them exist in a fork of the pipeline):
 * ``judges.json``: ``judge.<name>.<metric>`` for every validated judge, and
   ``judge.second.<metric>`` for the blind second annotator when there is one;
 * ``stability.json`` + ``stability_per_temperature.csv``: ``stab.<model>.<variant>.*``;
-* ``claims.json``, ``reproduction.json``, ``scaling.json``: counts and fit slopes.
+* ``claims.json``, ``reproduction.json``, ``scaling.json``: counts and fit slopes;
+* ``attacks.csv`` + ``compute_to_break.json``: ``atk.<model>.<attack>.*`` (per budget and at
+  the largest budget, compute-to-break) and the same by role (``atk.largest.<attack>.*``).
 """
 
 from __future__ import annotations
@@ -140,6 +142,65 @@ def _stability_numbers(stability: Mapping, per_temp: pd.DataFrame | None) -> dic
     return out
 
 
+def _sci(value) -> str:
+    """FLOPs as LaTeX: ``$3.4\\times10^{9}$``; DASH when undefined."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    mant, exp = f"{float(value):.1e}".split("e")
+    return f"${mant}\\times10^{{{int(exp)}}}$"
+
+
+def _attack_numbers(table: pd.DataFrame, summary: Mapping) -> dict[str, str]:
+    """``atk.<model>.<attack>.{<budget>.<metric>, max.<metric>, max_budget, ctb, ...}``."""
+    out: dict[str, str] = {}
+    breaks = summary["compute_to_break"]
+    params = summary["params"]
+    order = sorted(params, key=lambda m: (params[m], m))
+    digits = {"rrr": RRR_DIGITS, "asr": RRR_DIGITS, "rd": RD_DIGITS, "ce": CE_DIGITS,
+              "over_refusal": RRR_DIGITS}
+    for (model, attack), g in table.groupby(["model", "attack"], sort=False):
+        key = f"atk.{model}.{attack}"
+        done = g[g["status"].fillna("") == ""].sort_values("budget")
+        status = g["status"].fillna("")
+        out[f"{key}.status"] = _latex_escape(status[status != ""].iloc[0]) if (
+            status != "").any() else "applies"
+        if done.empty:
+            continue
+        for r in done.to_dict("records"):
+            for col, d in digits.items():
+                out[f"{key}.{int(r['budget'])}.{col}"] = fmt(r[col], d)
+            out[f"{key}.{int(r['budget'])}.flops"] = _sci(r["flops"])
+        top = done.iloc[-1]
+        out[f"{key}.max_budget"] = str(int(top["budget"]))
+        for col, d in digits.items():
+            out[f"{key}.max.{col}"] = fmt(top[col], d)
+            out[f"{key}.base.{col}"] = fmt(done.iloc[0][col], d)
+        out[f"{key}.max.flops"] = _sci(top["flops"])
+        b = breaks.get(model, {}).get(attack)
+        if b:
+            out[f"{key}.ctb"] = _sci(b["flops"]) if b["flops"] else "$>$" + _sci(b["bound"])
+            out[f"{key}.ctb_lo"] = _sci(b["lo"])
+            out[f"{key}.ctb_hi"] = _sci(b["hi"]) if b["hi"] else "beyond the grid"
+    for role, model in (("largest", order[-1]), ("smallest", order[0])):
+        prefix = f"atk.{model}."
+        for k in [k for k in out if k.startswith(prefix)]:
+            out[f"atk.{role}.{k[len(prefix):]}"] = out[k]
+    for attack, fit in summary.get("slope_vs_params", {}).items():
+        out[f"atk.slope.{attack}"] = f"{fit['slope']:+.2f}" if fit.get("status") == "ok" \
+            else DASH
+        out[f"atk.slope.{attack}.n"] = str(fit.get("n_points", 0))
+    for model, fit in summary.get("best_of_n_power_law", {}).items():
+        role = {order[-1]: "largest", order[0]: "smallest"}.get(model)
+        for name in ([model] + ([role] if role else [])):
+            if fit.get("status") == "ok":
+                out[f"atk.bon.{name}.a"] = f"{fit['a']:.3g}"
+                out[f"atk.bon.{name}.b"] = f"{fit['b']:.3g}"
+                out[f"atk.bon.{name}.r2"] = fmt(fit["r2"], 2)
+            out[f"atk.bon.{name}.fit"] = "fitted" if fit.get("status") == "ok" else \
+                _latex_escape(fit.get("status", ""))
+    return out
+
+
 def paper_numbers(metrics_dir: str | os.PathLike) -> dict[str, str]:
     """All keys and their printed values, from the files found in ``metrics_dir``."""
     d = Path(metrics_dir)
@@ -157,10 +218,16 @@ def paper_numbers(metrics_dir: str | os.PathLike) -> dict[str, str]:
         for x, by_metric in fits.items():
             for metric, groups in by_metric.items():
                 for group, fit in groups.items():
+                    key = f"scaling.{x}.{metric}.{group}"
                     if fit.get("status") == "ok":
-                        key = f"scaling.{x}.{metric}.{group}"
                         out[f"{key}.slope"] = f"{fit['slope']:+.3f}"
                         out[f"{key}.ci"] = f"[{fit['slope_lo']:+.3f}, {fit['slope_hi']:+.3f}]"
+                    else:  # too few points (one model, one budget): the text says so
+                        out[f"{key}.slope"], out[f"{key}.ci"] = DASH, "not evaluable"
+    if (d / "attacks.csv").is_file() and (d / "compute_to_break.json").is_file():
+        attacks = pd.read_csv(d / "attacks.csv", keep_default_na=True)
+        out.update(_attack_numbers(attacks, json.loads(
+            (d / "compute_to_break.json").read_text(encoding="utf-8"))))
     if (d / "reproduction.json").is_file():
         rep = json.loads((d / "reproduction.json").read_text(encoding="utf-8"))
         for key in ("n_models_matched", "n_compared", "n_agree"):

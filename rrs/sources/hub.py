@@ -129,6 +129,7 @@ def _verify(spec: FetchSpec, name: str, path: Path, sibling) -> dict:
             raise FetchError(f"{spec.repo}@{spec.revision}/{name}: sha256 {digest} differs "
                              f"from the Hub's listing {expected}; the served file changed")
     elif sibling.blob_id is not None and git_blob_id(path.read_bytes()) != sibling.blob_id:
+        # (non-LFS files are small: configs, tokenizers)
         raise FetchError(f"{spec.repo}@{spec.revision}/{name}: bytes differ from the Hub's "
                          f"git blob {sibling.blob_id}; the served file changed")
     return {"sha256": digest, "size": size}

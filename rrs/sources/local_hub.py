@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import threading
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,9 +40,12 @@ LFS_SUFFIXES = (".safetensors", ".bin", ".gguf", ".model")  # large files the Hu
 
 @lru_cache(maxsize=4096)
 def _hashes(path: str, mtime_ns: int, size: int) -> tuple[str, str]:
-    data = Path(path).read_bytes()
-    return (hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
-            hashlib.sha256(data).hexdigest())
+    blob, sha = hashlib.sha1(b"blob %d\0" % size), hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            blob.update(block)
+            sha.update(block)
+    return blob.hexdigest(), sha.hexdigest()
 
 
 def file_hashes(path: Path) -> tuple[str, str]:
@@ -82,21 +86,32 @@ def listing(folder: Path) -> list[dict]:
     return siblings
 
 
-def add_model(root: Path, repo_id: str, commit: str, source: Path, branch: str = "main") -> Path:
-    """Copy a model folder's top-level files into ``root`` as ``repo_id`` at ``commit``, fix
-    the commit's listing, and point ``refs/<branch>`` at it."""
-    import shutil
+def commit_dir(root: Path, repo_id: str, commit: str) -> Path:
+    """Where ``repo_id`` at ``commit`` lives under ``root`` (write files there, then publish)."""
     if not COMMIT.match(commit):
         raise ValueError(f"commit must be 40 hex digits, got {commit!r}")
-    dest = Path(root) / repo_id / commit
+    return Path(root) / repo_id / commit
+
+
+def publish(root: Path, repo_id: str, commit: str, branch: str = "main") -> None:
+    """Fix the commit's listing (its hashes, from the files now there) and point
+    ``refs/<branch>`` at it."""
+    dest = commit_dir(root, repo_id, commit)
+    (dest.parent / f"{commit}.json").write_text(json.dumps(listing(dest), indent=1))
+    refs = dest.parent / "refs"
+    refs.mkdir(exist_ok=True)
+    (refs / branch).write_text(commit + "\n")
+
+
+def add_model(root: Path, repo_id: str, commit: str, source: Path, branch: str = "main") -> Path:
+    """Copy a model folder's top-level files into ``root`` as ``repo_id`` at ``commit``, and
+    :func:`publish` it."""
+    dest = commit_dir(root, repo_id, commit)
     dest.mkdir(parents=True, exist_ok=True)
     for path in sorted(Path(source).iterdir()):
         if path.is_file():
             shutil.copy2(path, dest / path.name)
-    (dest.parent / f"{commit}.json").write_text(json.dumps(listing(dest), indent=1))
-    refs = Path(root) / repo_id / "refs"
-    refs.mkdir(exist_ok=True)
-    (refs / branch).write_text(commit + "\n")
+    publish(root, repo_id, commit, branch)
     return dest
 
 
@@ -154,15 +169,15 @@ def _handler(hub: HubRoot):
                 return self._error(404, "EntryNotFound", f"no file {res.group(4)}", head)
             blob, sha = file_hashes(target)
             etag = sha if target.name.endswith(LFS_SUFFIXES) else blob
-            data = b"" if head else target.read_bytes()
             self.send_response(200)
             self.send_header("Content-Length", str(target.stat().st_size))
             self.send_header("ETag", f'"{etag}"')
             self.send_header("X-Repo-Commit", commit)
             self.send_header("Content-Type", "application/octet-stream")
             self.end_headers()
-            if not head:
-                self.wfile.write(data)
+            if not head:  # streamed: weight files run to tens of GB
+                with open(target, "rb") as fh:
+                    shutil.copyfileobj(fh, self.wfile, 1 << 24)
 
         def _info(self, org: str, name: str, commit: str, folder: Path) -> dict:
             fixed = folder.parent / f"{commit}.json"
