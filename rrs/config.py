@@ -276,6 +276,7 @@ class JudgeParams:
     calibration_folds: int = 5  # cross-fitted temperature scaling; 0 = uncalibrated
     lexical_features: bool = True  # classifier also reads the lexical judge's 0/1 features
     sentence_features: bool = True  # ... and first / last sentence and a sentence cue model
+    real_weight: int = 1  # each real-output audit train row counts this many times in the fit
     validate_llm: bool = False  # also validate the LLM judge (SmolLM2: slow on CPU)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def load_rows(params: dict, with_real: bool) -> pd.DataFrame:
     labelled = read_table(REPO / data["judge_labelled"], required=("response", "label"))
     real = None
     if with_real:
-        answers = read_answers(REPO / "audit_real", REPO / data["audit_organisms"])
+        organisms = REPO / data["audit_organisms"]
+        answers = read_answers(REPO / "audit_real", organisms if organisms.is_file() else None)
         real, report = attach_labels(answers, read_labels(REPO / data["audit_real_labels"]))
         print(f"real labels: {report['n_used']} used, {len(report['stale'])} stale, "
               f"{len(report['missing'])} missing", file=sys.stderr)
@@ -91,6 +93,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/judge_cv.json"))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/judge_cv_embeddings.npz"))
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--folds", default="", help="Only the folds (batches) matching this regex.")
     args = ap.parse_args()
     from scripts.judge_variants import VARIANTS  # the candidates, one function each
 
@@ -99,7 +102,7 @@ def main() -> None:
     rows = load_rows(params, not args.no_real)
     encoder = CachedEncoder(load_encoder(), args.cache)
     emb = embed(list(rows["response"]), encoder)
-    folds = sorted(b for b in rows["batch"].unique() if b)
+    folds = sorted(b for b in rows["batch"].unique() if b and re.search(args.folds, b))
     results = {}
     for name in args.variants.split(","):
         fit = VARIANTS[name]
@@ -116,8 +119,9 @@ def main() -> None:
                   f"{judge_scores(list(rows.loc[test, 'label']), list(pred[test]))['cue_f1']:.3f}",
                   file=sys.stderr, flush=True)
         out = {}
-        for part, mask in (("written", rows["source"] == "audit_train"),
-                           ("real", rows["source"] == "real_train")):
+        scored = rows["batch"].isin(folds)
+        for part, mask in (("written", scored & (rows["source"] == "audit_train")),
+                           ("real", scored & (rows["source"] == "real_train"))):
             if not mask.any():
                 continue
             truth, got = list(rows.loc[mask, "label"]), list(pred[mask])

@@ -4,7 +4,7 @@ In:  the labelled response set (``response``, ``label``) and, optionally, the au
      which only the ``split == train`` rows are used (the ``heldout`` rows are dropped by
      :func:`rrs.judges.audit.training_rows` before anything is embedded); params ``judge.C``,
      ``judge.seed``, ``judge.calibration_folds``, ``judge.lexical_features``,
-     ``judge.sentence_features``.
+     ``judge.sentence_features``, ``judge.real_weight``.
 Out: the classifier (weights and calibration temperature) as plain JSON.
 Run: ``rrs train-judge --labelled data/train/judge_labelled.csv --audit data/audit/audit.csv
      --out models/judge/classifier.json``
@@ -51,7 +51,8 @@ def cli(labelled: Path, audit: Path | None, real_answers: Path | None,
     if real_answers is not None:
         real, report = attach_labels(read_answers(real_answers, real_organisms),
                                      read_labels(real_labels))
-    rows = training_rows(table, read_audit(audit) if audit is not None else None, real)
+    rows = training_rows(table, read_audit(audit) if audit is not None else None, real,
+                         real_weight=cfg.real_weight)
     encoder = load_encoder()
     emb = embed(list(rows["response"]), encoder, batch_size=cfg.batch_size)
     clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,

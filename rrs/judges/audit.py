@@ -61,17 +61,23 @@ def audit_part(frame: pd.DataFrame, split: str) -> pd.DataFrame:
 
 
 def training_rows(labelled: pd.DataFrame, audit: pd.DataFrame | None,
-                  real: pd.DataFrame | None = None) -> pd.DataFrame:
+                  real: pd.DataFrame | None = None, real_weight: int = 1) -> pd.DataFrame:
     """What the classifier is fitted and calibrated on: the labelled set plus audit ``train``,
     plus the real-output audit's labelled ``train`` answers (``real``, with a ``split``).
 
     The ``heldout`` rows of both audits are dropped here, the only place the fit data are
     assembled, so no held-out response can reach fitting or calibration.
 
+    ``real_weight`` repeats every real train row that many times: a few hundred real answers
+    sit among thousands of written ones, and the fit should not be outvoted on the text the
+    study actually judges (params ``judge.real_weight``, chosen by leave-one-batch-out CV).
+
     Returns:
         Columns ``response, label, source`` (``judge_labelled``, ``audit_train`` or
         ``real_train``) and ``batch`` (the audit batch; empty for the labelled set).
     """
+    if real_weight < 1:
+        raise ValueError(f"judge.real_weight must be >= 1, got {real_weight}")
     parts = [labelled[["response", "label"]].assign(source="judge_labelled", batch="")]
     if audit is not None:
         part = audit_part(audit, TRAIN)
@@ -79,5 +85,5 @@ def training_rows(labelled: pd.DataFrame, audit: pd.DataFrame | None,
         parts.append(part[["response", "label"]].assign(source="audit_train", batch=batch))
     if real is not None:
         part = audit_part(real, TRAIN)
-        parts.append(part[["response", "label", "batch"]].assign(source="real_train"))
+        parts += [part[["response", "label", "batch"]].assign(source="real_train")] * real_weight
     return pd.concat(parts, ignore_index=True)
