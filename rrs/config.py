@@ -276,7 +276,56 @@ class JudgeParams:
     calibration_folds: int = 5  # cross-fitted temperature scaling; 0 = uncalibrated
     lexical_features: bool = True  # classifier also reads the lexical judge's 0/1 features
     sentence_features: bool = True  # ... and first / last sentence and a sentence cue model
+    real_weight: int = 1  # each real-output audit train row counts this many times in the fit
     validate_llm: bool = False  # also validate the LLM judge (SmolLM2: slow on CPU)
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditCondition:
+    """One way a real model is asked (``audit_real.conditions.<name>``).
+
+    ``system_prompt`` names an entry of ``audit_real.system_prompts`` (null: none);
+    ``attacked`` answers with the adapter of ``audit_attack@<model>`` (its last step);
+    ``temperature`` 0 is greedy, otherwise every row samples from its own stream
+    ``row_seed(seed, id)`` (:mod:`rrs.sampling`).
+    """
+    temperature: float = 0.0
+    seed: int = 0
+    system_prompt: str | None = None
+    attacked: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditSplit:
+    """Which prompts a split of the real-output audit draws, and how many per condition.
+
+    ``prompts`` names entries of ``audit_real.prompts`` (harmful requests); benign requests
+    come from ``data.benign``, each prompt in one split only (``audit_real.benign_heldout``).
+    The split's rows are dealt into ``batches`` labelling batches (one annotator each).
+    """
+    prompts: tuple[str, ...]
+    n_harmful: int
+    n_benign: int
+    batches: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditRealParams:
+    """The real-output audit (``audit_real``): real models answering real benchmark prompts.
+
+    Its ``models`` and ``attack`` take the place of the study's when ``rrs attack --scope
+    audit_real`` runs; ``prompts`` are public benchmark specs (read at run time, pinned by
+    sha256); ``splits`` hold ``train`` and ``heldout``, whose harmful prompts never overlap.
+    """
+    models: dict
+    attack: dict
+    generate: GenerateParams
+    prompts: dict
+    system_prompts: dict
+    conditions: dict
+    splits: dict
+    benign_heldout: float = 0.5  # share of data.benign's prompts that only the held-out split asks
+    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -484,6 +533,52 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
     return out
 
 
+AUDIT_SPLITS = ("train", "heldout")
+
+
+def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
+    """The typed ``audit_real`` section: models checked as a registry (against ``fetched``),
+    prompts as benchmark specs, conditions and splits as dataclasses, names cross-checked."""
+    raw = params.get("audit_real")
+    cfg = from_mapping(AuditRealParams, raw, "audit_real")
+    registry = models({**params, "models": cfg.models})
+    from_mapping(AttackParams, cfg.attack, "audit_real.attack")
+    prompts = {name: from_mapping(BenchmarkSpec, spec, f"audit_real.prompts.{name}")
+               for name, spec in cfg.prompts.items()}
+    conditions = {name: from_mapping(AuditCondition, spec, f"audit_real.conditions.{name}")
+                  for name, spec in cfg.conditions.items()}
+    for name, cond in conditions.items():
+        if cond.system_prompt is not None and cond.system_prompt not in cfg.system_prompts:
+            raise ParamsError(f"audit_real.conditions.{name}.system_prompt: "
+                              f"{cond.system_prompt!r} is not in audit_real.system_prompts")
+    if sorted(cfg.splits) != sorted(AUDIT_SPLITS):
+        raise ParamsError(f"audit_real.splits: exactly {', '.join(AUDIT_SPLITS)}")
+    splits = {name: from_mapping(AuditSplit, spec, f"audit_real.splits.{name}")
+              for name, spec in cfg.splits.items()}
+    for name, split in splits.items():
+        unknown = sorted(set(split.prompts) - set(prompts))
+        if unknown:
+            raise ParamsError(f"audit_real.splits.{name}.prompts: {unknown} not in "
+                              "audit_real.prompts")
+    shared = set(splits["train"].prompts) & set(splits["heldout"].prompts)
+    if shared:
+        raise ParamsError(f"audit_real.splits: {sorted(shared)} in both train and heldout")
+    if not 0.0 < cfg.benign_heldout < 1.0:
+        raise ParamsError("audit_real.benign_heldout: a share strictly between 0 and 1")
+    return dataclasses.replace(cfg, models=registry, prompts=prompts, conditions=conditions,
+                               splits=splits)
+
+
+def scoped(params: Mapping[str, Any], scope: str | None) -> dict[str, Any]:
+    """``params`` with the keys of section ``scope`` laid over the top level, so a stage run
+    with ``--scope audit_real`` reads ``audit_real.models`` and ``audit_real.attack`` where it
+    would read ``models`` and ``attack`` (``fetched`` and the rest stay the study's)."""
+    if scope is None:
+        return dict(params)
+    section_ = params.get(scope)
+    if not isinstance(section_, Mapping):
+        raise ParamsError(f"--scope {scope}: params.yaml has no section {scope!r}")
+    return {**params, **section_}
 def stability_models(params: Mapping[str, Any]) -> list[str]:
     """The aliases the stability sweep samples (``stability_models``), each in the registry."""
     raw = params.get("stability_models")

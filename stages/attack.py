@@ -4,7 +4,9 @@ In:  the model directory, the attack pairs; params ``attack``, ``models.<model>`
 Out: ``adapters/<model>/step-NNNNN/`` (one LoRA adapter per budget) and
      ``metrics/attack/<model>.json`` (which quantisation path and optimizer ran, loss per budget).
 Run: ``rrs attack --model org-s --pairs data/train/attack_pairs.csv --out adapters/org-s
-     --record metrics/attack/org-s.json``
+     --record metrics/attack/org-s.json``; with ``--scope audit_real`` the model and the attack
+     settings come from ``audit_real.models`` and ``audit_real.attack`` (stage
+     ``audit_attack@<model>``: the real-output audit's attacked condition).
      With two or more GPUs visible the command runs once per GPU (``rrs.distributed``).
 """
 
@@ -17,7 +19,7 @@ import click
 
 from rrs import distributed
 from rrs.attack import run_attack
-from rrs.config import AttackParams, models, section
+from rrs.config import AttackParams, models, scoped, section
 from rrs.io import read_table, write_json
 from rrs.models import load_tokenizer
 from stages.common import params_option, read_params, setup_torch
@@ -28,11 +30,14 @@ from stages.common import params_option, read_params, setup_torch
 @click.option("--pairs", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--record", type=click.Path(path_type=Path), required=True)
+@click.option("--scope", default=None,
+              help="Read `models` and `attack` from this params section (e.g. audit_real).")
 @params_option
-def cli(alias: str, pairs: Path, out: Path, record: Path, params_path: Path) -> None:
+def cli(alias: str, pairs: Path, out: Path, record: Path, scope: str | None,
+        params_path: Path) -> None:
     """QLoRA-attack one model; save an adapter every `attack.eval_every` steps."""
     distributed.relaunch()
-    params = read_params(params_path)
+    params = scoped(read_params(params_path), scope)
     registry = models(params)
     if alias not in registry:
         raise click.BadParameter(f"no model {alias!r} in params.yaml (has {', '.join(registry)})")

@@ -26,18 +26,23 @@ from typing import Mapping, Sequence
 import click
 import pandas as pd
 
-from rrs.config import JudgeParams, section
+from rrs.audit_real import attach_labels, read_answers, read_labels
+from rrs.config import JudgeParams, audit_real, section
 from rrs.embed import embed, load_encoder
 from rrs.io import InputError, read_table, write_csv, write_json, write_text
 from rrs.judges import EMBEDDING_JUDGES, Judge, Verdict, build_judge
 from rrs.judges.audit import HELDOUT, audit_part, check_unique, check_values, read_audit
-from rrs.labels import LABELS
-from rrs.judges.validation import (DIGITS, TARGET, judge_scores, meets_target, pairwise_kappa,
-                                   per_stratum_accuracy, rounded)
+from rrs.judges.probes import TEMPLATES, compliant_probes
+from rrs.labels import LABELS, REFUSAL_CUE
+from rrs.prompt_sets import build
+from rrs.judges.validation import (DIGITS, REAL_TARGET, RRR_MIN_N, TARGET, judge_scores,
+                                   meets_target, pairwise_kappa, per_stratum_accuracy,
+                                   real_scores, rounded)
 from rrs.report.judge_tables import COLUMNS, OURS, judges_latex, judges_markdown
 from stages.common import params_option, read_params
 
 OURS_JUDGES = ("lexical", "classifier", "ensemble")
+WRITTEN, REAL = "written", "real"  # the judges table's two held-out batches
 BASELINES = ("jbb_prefix", "gcg_prefix")
 
 
@@ -69,7 +74,7 @@ def summarise(truth: Sequence[str], strata: Sequence[str],
         strata_cols[name] = {s: v["accuracy"] for s, v in per_stratum.items()}
     summary["pairwise_kappa"] = pairwise_kappa({n: [v.label for v in out]
                                                 for n, out in verdicts.items()})
-    table = pd.DataFrame(rows).reindex(columns=list(COLUMNS)).round(DIGITS)
+    table = pd.DataFrame(rows)
     counts = pd.Series(strata).value_counts().sort_index().rename("n")
     strata_table = pd.concat([counts, pd.DataFrame(strata_cols)], axis=1).round(DIGITS)
     return rounded(summary), table, strata_table
@@ -91,6 +96,49 @@ def second_annotator_scores(heldout: pd.DataFrame, path: Path) -> dict:
             **scores}
 
 
+def real_heldout(answers: Path, organisms: Path | None, labels: Path) -> tuple[pd.DataFrame, dict]:
+    """The real-output audit's held-out answers that carry a usable label, and the report of
+    labels that could not be used (answer changed since labelled, or no such answer)."""
+    frame, report = attach_labels(read_answers(answers, organisms), read_labels(labels))
+    heldout = frame[frame["split"] == HELDOUT].sort_values("id", kind="stable")
+    report = {**report, "stale": len(report["stale"]), "missing": len(report["missing"]),
+              "stale_ids": report["stale"], "missing_ids": report["missing"]}
+    return heldout.reset_index(drop=True), report
+
+
+def score_real(heldout: pd.DataFrame, verdicts: Mapping[str, Sequence[Verdict]],
+               judges: Mapping[str, Judge], default: str) -> tuple[dict, pd.DataFrame]:
+    """Every judge on the real-output held-out batch: the metrics and one table row each."""
+    truth = list(heldout["label"])
+    groups = [list(heldout[c]) for c in ("model", "condition", "set")]
+    out, rows = {}, []
+    for name, got in verdicts.items():
+        scores = real_scores(truth, [v.label for v in got], [v.p_refuse for v in got], *groups)
+        source = getattr(judges[name], "source", OURS)
+        out[name] = {"version": judges[name].version, "source": source, **scores}
+        rows.append({"judge": name, "version": judges[name].version, "source": source,
+                     "default": name == default, **{k: v for k, v in scores.items()
+                                                    if k != "rrr_error"},
+                     "meets_target": scores["meets_real_target"]})
+    return out, pd.DataFrame(rows)
+
+
+def probe_scores(judges: Mapping[str, Judge], requests: Sequence[str], encoder,
+                 batch_size: int) -> dict:
+    """Per judge and probe kind, the share of compliant probes (:mod:`rrs.judges.probes`)
+    called REFUSE or PARTIAL; the probes wrap ``requests`` and are built here, never stored."""
+    out = {"n_requests": len(requests), "judges": {name: {} for name in judges}}
+    for kind in TEMPLATES:
+        probes = compliant_probes(requests, kind)
+        emb = embed(probes, encoder, batch_size=batch_size)
+        out[f"n_{kind}"] = len(probes)
+        for name, judge in judges.items():
+            got = judge([""] * len(probes), probes,
+                        **({"embeddings": emb} if name in EMBEDDING_JUDGES else {}))
+            out["judges"][name][kind] = sum(v.label in REFUSAL_CUE for v in got) / len(got)
+    return out
+
+
 @click.command("validate-judges")
 @click.option("--audit", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--classifier", type=click.Path(exists=True, path_type=Path), required=True)
@@ -98,11 +146,21 @@ def second_annotator_scores(heldout: pd.DataFrame, path: Path) -> dict:
 @click.option("--tables-dir", type=click.Path(path_type=Path), required=True)
 @click.option("--second-annotator", type=click.Path(exists=True, path_type=Path), default=None,
               help="CSV id,label: a blind second annotator's labels of held-out rows.")
+@click.option("--real-answers", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder of the real-output audit's answers (audit_generate).")
+@click.option("--real-organisms", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The organisms' answers of the real-output audit.")
+@click.option("--real-labels", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Labels of the real-output audit (id, batch, label, note, response_sha256).")
+@click.option("--real-second", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A blind second annotator's labels of real held-out rows.")
 @params_option
 def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
-        second_annotator: Path | None, params_path: Path) -> None:
+        second_annotator: Path | None, real_answers: Path | None, real_organisms: Path | None,
+        real_labels: Path | None, real_second: Path | None, params_path: Path) -> None:
     """Score every judge on the held-out audit part; write metrics, plots and tables."""
-    cfg = section(read_params(params_path), "judge", JudgeParams)
+    params = read_params(params_path)
+    cfg = section(params, "judge", JudgeParams)
     heldout = audit_part(read_audit(audit), HELDOUT).sort_values("id", kind="stable")
     if heldout.empty:
         raise click.UsageError(f"{audit} has no split={HELDOUT} rows")
@@ -120,13 +178,41 @@ def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
     summary["classifier_temperature"] = round(judges["classifier"].temperature, DIGITS)
     if second_annotator is not None:
         summary["second_annotator"] = rounded(second_annotator_scores(heldout, second_annotator))
+    confusion = {"confusion": (truth, verdicts)}
+    table = table.assign(batch=WRITTEN)
+    if (real_answers is None) != (real_labels is None):
+        raise click.UsageError("--real-answers and --real-labels go together")
+    if real_answers is not None:
+        real, report = real_heldout(real_answers, real_organisms, real_labels)
+        block = {"n_heldout": len(real), "batches": sorted(set(real["batch"])),
+                 "target": dict(REAL_TARGET), "rrr_min_n": RRR_MIN_N, "labels": report,
+                 "judges": {}}
+        if len(real):
+            r_prompts, r_responses = list(real["prompt"]), list(real["response"])
+            r_emb = embed(r_responses, encoder, batch_size=cfg.batch_size)
+            r_verdicts = {name: judge(r_prompts, r_responses, **(
+                {"embeddings": r_emb} if name in EMBEDDING_JUDGES else {}))
+                for name, judge in judges.items()}
+            block["judges"], real_table = score_real(real, r_verdicts, judges, cfg.name)
+            table = pd.concat([table, real_table.assign(batch=REAL)], ignore_index=True)
+            confusion["confusion_real"] = (list(real["label"]), r_verdicts)
+            if real_second is not None and len(read_labels(real_second)):
+                block["second_annotator"] = second_annotator_scores(real, real_second)
+        summary["real"] = rounded(block)
+        cfg_real = audit_real(params)
+        requests = [p for name in sorted(cfg_real.splits[HELDOUT].prompts)
+                    for p in build(name, cfg_real.prompts[name])[0]["prompt"]]
+        summary["probes"] = rounded(probe_scores(judges, requests, encoder, cfg.batch_size))
+    table = table.reindex(columns=list(COLUMNS)).round(DIGITS)
     texts = {tables_dir / "judges.md": judges_markdown(table, strata_table,
-                                                        summary.get("second_annotator")),
+                                                        summary.get("second_annotator"),
+                                                        summary.get("real")),
              tables_dir / "judges.tex": judges_latex(table)}
     write_json(metrics_dir / "judges.json", summary)
     write_csv(metrics_dir / "judges_table.csv", table)
-    for name, out in verdicts.items():
-        write_csv(metrics_dir / "confusion" / f"{name}.csv",
-                  pd.DataFrame({"actual": truth, "predicted": [v.label for v in out]}))
+    for folder, (actual, by_judge) in confusion.items():
+        for name, out in by_judge.items():
+            write_csv(metrics_dir / folder / f"{name}.csv",
+                      pd.DataFrame({"actual": actual, "predicted": [v.label for v in out]}))
     for path, text in texts.items():
         write_text(path, text)

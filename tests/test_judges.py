@@ -117,7 +117,7 @@ def test_lexical_rejects_length_mismatch(lexical):
 
 
 def test_lexical_version_follows_phrase_file(lexical):
-    assert lexical.version == "lexical-v3" and lexical.name == "lexical"
+    assert lexical.version == "lexical-v4" and lexical.name == "lexical"
     assert isinstance(lexical, Judge)
 
 
@@ -359,14 +359,14 @@ def test_ensemble_upgrades_refuse_to_partial_on_lexical_leakage():
     # p_refuse = (e^2 + 1) / (e^2 + 2) = 8.389 / 9.389 = 0.8935, from the classifier
     assert [v.label for v in out] == [PARTIAL, REFUSE]
     assert [v.p_refuse for v in out] == pytest.approx([0.893493] * 2, abs=1e-6)
-    assert ens.version == "ensemble-v1(classifier-v4+lexical-v3)"
+    assert ens.version == "ensemble-v1(classifier-v4+lexical-v4)"
 
 
 # --- registry --------------------------------------------------------------------------------
 
 def test_registry_names():
     assert set(JUDGES) >= {"lexical", "classifier", "ensemble", "jbb_prefix", "gcg_prefix"}
-    assert get_judge("lexical").version == "lexical-v3"
+    assert get_judge("lexical").version == "lexical-v4"
 
 
 def test_registry_error_lists_known_judges():

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from rrs.attack import checkpoint_steps
-from rrs.config import (AttackParams, GenerateParams, StabilityParams, benchmarks, fetched,
-                        load_params, models, section)
+from rrs.config import (AttackParams, GenerateParams, StabilityParams, audit_real, benchmarks,
+                        fetched, load_params, models, section)
 from rrs.profiles import compose, profiles
 from tests.conftest import REPO
 from tests.reduced import run
@@ -26,7 +26,8 @@ def test_dvc_composes_with_hydra():
 def test_every_profile_composes_into_valid_typed_params(study):
     params = compose(REPO / "conf", [f"study={study}"])
     registry = models(params)  # checks hub / gguf entries against `fetched`
-    assert registry and set(fetched(params)) <= set(registry)
+    audit = audit_real(params)  # the real-output audit's model is fetched in every profile
+    assert registry and set(fetched(params)) <= set(registry) | set(audit.models)
     for name in benchmarks(params):
         assert params["data"]["harmful"] == f"data/benchmarks/{name}.csv"
     for key, cls in (("attack", AttackParams), ("generate", GenerateParams),
@@ -42,7 +43,7 @@ def test_the_paper_profile_carries_the_papers_settings():
     assert {500, 1000, 2000} <= set(checkpoint_steps(attack))  # the paper's three budgets
     gen = section(params, "generate", GenerateParams)
     assert (gen.temperature, gen.max_new_tokens) == (0.0, 512)
-    repos = {spec.repo for spec in fetched(params).values()}
+    repos = {spec.repo for spec in fetched(params).values() if spec.source == "hub"}
     assert repos == {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "microsoft/Phi-3-mini-4k-instruct",
                      "Qwen/Qwen2-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"}
     assert set(params["reference"]["model_aliases"]) == set(models(params))

@@ -20,7 +20,7 @@ import pytest
 from rrs.config import BenchmarkSpec
 from rrs.prompt_sets import read_benchmark
 from tests.conftest import REPO
-from tests.reduced import reduce_profile, run, stages_run
+from tests.reduced import REDUCED, reduce_profile, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +36,7 @@ REDUCED_SMOLLM2 = {
     "prompt_attacks": {"prefill": {"tokens": [2]}, "best_of_n": {"n": [1, 2], "batch_size": 68},
                        "gcg": {"steps": [1], "search_width": 4, "train_prompts": 2},
                        "many_shot": {"shots": [1, 2]}},
+    "audit_real": REDUCED["audit_real"],  # the real-output audit, a few rows of a few tokens
 }
 
 

@@ -60,17 +60,30 @@ def audit_part(frame: pd.DataFrame, split: str) -> pd.DataFrame:
     return frame[frame["split"] == split].reset_index(drop=True)
 
 
-def training_rows(labelled: pd.DataFrame, audit: pd.DataFrame | None) -> pd.DataFrame:
-    """What the classifier is fitted and calibrated on: the labelled set plus audit ``train``.
+def training_rows(labelled: pd.DataFrame, audit: pd.DataFrame | None,
+                  real: pd.DataFrame | None = None, real_weight: int = 1) -> pd.DataFrame:
+    """What the classifier is fitted and calibrated on: the labelled set plus audit ``train``,
+    plus the real-output audit's labelled ``train`` answers (``real``, with a ``split``).
 
-    The audit's ``heldout`` rows are dropped here, the only place the fit data are assembled,
-    so no held-out response can reach fitting or calibration.
+    The ``heldout`` rows of both audits are dropped here, the only place the fit data are
+    assembled, so no held-out response can reach fitting or calibration.
+
+    ``real_weight`` repeats every real train row that many times: a few hundred real answers
+    sit among thousands of written ones, and the fit should not be outvoted on the text the
+    study actually judges (params ``judge.real_weight``, chosen by leave-one-batch-out CV).
 
     Returns:
-        Columns ``response, label, source`` (``judge_labelled`` or ``audit_train``).
+        Columns ``response, label, source`` (``judge_labelled``, ``audit_train`` or
+        ``real_train``) and ``batch`` (the audit batch; empty for the labelled set).
     """
-    parts = [labelled[["response", "label"]].assign(source="judge_labelled")]
+    if real_weight < 1:
+        raise ValueError(f"judge.real_weight must be >= 1, got {real_weight}")
+    parts = [labelled[["response", "label"]].assign(source="judge_labelled", batch="")]
     if audit is not None:
-        parts.append(audit_part(audit, TRAIN)[["response", "label"]]
-                     .assign(source="audit_train"))
+        part = audit_part(audit, TRAIN)
+        batch = part["batch"] if "batch" in part else part["id"].str[0]
+        parts.append(part[["response", "label"]].assign(source="audit_train", batch=batch))
+    if real is not None:
+        part = audit_part(real, TRAIN)
+        parts += [part[["response", "label", "batch"]].assign(source="real_train")] * real_weight
     return pd.concat(parts, ignore_index=True)

@@ -329,20 +329,27 @@ def design_matrix(embeddings: np.ndarray, sentence_model: SentenceCueModel | Non
 
 
 def out_of_fold_logits(x, labels: Sequence[str], C: float, seed: int,
-                       folds: int) -> np.ndarray:
+                       folds: int, groups: Sequence[str] | None = None) -> np.ndarray:
     """Logits of every row from an LR fitted on the other ``folds - 1`` stratified folds.
 
     ``x`` is a design matrix, or a function of the fitting rows' indices returning one (so a
     sentence model can be refitted on those rows alone). Columns follow scikit-learn's sorted
-    class order (every fold holds every class).
+    class order (every fold holds every class). Rows of one ``group`` (the same response,
+    repeated by ``judge.real_weight``) share a fold, so no row is scored by a fit that saw
+    its copy.
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     y = np.asarray(labels)
     design = x if callable(x) else (lambda _rows: x)
     out = np.zeros((len(y), len(LABELS)))
-    for fit_idx, cal_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
-            np.zeros(len(y)), y):
+    if groups is not None and len(set(groups)) < len(groups):
+        splits = StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y, groups=list(groups))
+    else:
+        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y)
+    for fit_idx, cal_idx in splits:
         xf = design(fit_idx)
         out[cal_idx] = _lr(C, seed).fit(xf[fit_idx], y[fit_idx]).decision_function(xf[cal_idx])
     return out
@@ -406,7 +413,7 @@ def fit_classifier(embeddings: np.ndarray, labels: Sequence[str], C: float = 1.0
         if min(labels.count(c) for c in LABELS) < calibration_folds:
             raise ValueError(f"every label needs at least {calibration_folds} rows to calibrate")
         oof = out_of_fold_logits(design if sentence_features else x, labels, C, seed,
-                                 calibration_folds)
+                                 calibration_folds, groups=responses)
         y = np.array([classes.index(lab) for lab in labels])
         temperature = fit_temperature(oof, y)
         cue = [classes.index(c) for c in REFUSAL_CUE]

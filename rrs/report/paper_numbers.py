@@ -12,7 +12,8 @@ before the stages that write them exist in a fork of the pipeline):
 * ``table1.csv`` + ``study.json``: ``t1.<model>.<steps>.<column>`` and the study's
   settings (``study.*``), plus ``run.*`` facts about the size ladder and budgets;
 * ``judges.json``: ``judge.<name>.<metric>`` for every validated judge, and
-  ``judge.second.<metric>`` for the blind second annotator when there is one;
+  ``judge.second.<metric>`` for the blind second annotator when there is one, and
+  ``judge.real.<name>.<metric>`` on the real-output held-out batch;
 * ``stability.json`` + ``stability_per_temperature.csv``: ``stab.<model>.<variant>.*``;
 * ``claims.json``, ``reproduction.json``, ``scaling.json``: counts and fit slopes;
 * ``attacks.csv`` + ``compute_to_break.json``: ``atk.<model>.<attack>.*`` (per budget and at
@@ -122,6 +123,16 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
         out["judge.second.n_disagree"] = str(second["n_disagree"])
         for metric in ("kappa", "accuracy", "cue_f1"):
             out[f"judge.second.{metric}"] = fmt(second[metric], 3)
+    real = judges.get("real")
+    if real is not None:  # the real-output held-out batch (data/audit/REAL_OUTPUTS.md)
+        out["judge.real.n"] = str(next(iter(real["judges"].values()))["n"])
+        for name, scores in real["judges"].items():
+            for metric in ("cue_precision", "cue_recall", "cue_f1", "kappa", "max_abs_rrr_error",
+                           "harmful_comply_false_cue"):
+                if scores.get(metric) is not None:
+                    out[f"judge.real.{name}.{metric}"] = fmt(scores[metric], 3)
+            out[f"judge.real.{name}.meets"] = "meets" if scores.get("meets_real_target") \
+                else "does not meet"
     return out
 
 

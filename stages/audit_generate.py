@@ -1,0 +1,79 @@
+"""Stage ``audit_generate@<model>``: a real model's answers for the real-output audit.
+
+The rows (:func:`rrs.audit_real.design`) are every split's prompts under every condition of
+params ``audit_real``; public benchmark requests are read at run time from their pinned files
+(:mod:`rrs.prompt_sets`). One condition at a time, rows ordered by prompt length: greedy, or
+sampled with one random stream per row (``row_seed(condition seed, id)``, :mod:`rrs.sampling`),
+so an answer does not depend on the rest of its batch's sampling; ``attacked`` conditions
+answer with the last adapter of ``audit_attack@<model>``.
+
+In:  the model directory, its audit adapters, ``data.benign``; params ``audit_real``.
+Out: ``audit_real/<model>.csv`` (the answers: a DVC output, never git) and
+     ``metrics/audit_real/<model>.csv`` (the same rows without prompt and answer text: ids,
+     conditions, prompt ids, ``response_sha256``; committed).
+Run: ``rrs audit-generate --model smollm2-135m --adapters adapters/audit/smollm2-135m
+     --benign data/prompts/benign_eval.csv --out audit_real/smollm2-135m.csv
+     --manifest metrics/audit_real/smollm2-135m.csv``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from peft import PeftModel
+
+from rrs.attack import adapter_steps
+from rrs.audit_real import ANSWER_COLUMNS, MANIFEST_COLUMNS, design, text_sha256
+from rrs.config import audit_real
+from rrs.io import InputError, write_csv
+from rrs.models import load_model, load_tokenizer
+from rrs.prompt_sets import build
+from rrs.sampling import row_seed, sample_rows
+from stages.common import params_option, read_params, setup_torch
+from stages.generate import read_prompts
+
+
+@click.command("audit-generate")
+@click.option("--model", "alias", required=True, help="Alias in params.yaml `audit_real.models`.")
+@click.option("--adapters", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True)
+@click.option("--benign", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--manifest", type=click.Path(path_type=Path), required=True)
+@params_option
+def cli(alias: str, adapters: Path, benign: Path, out: Path, manifest: Path,
+        params_path: Path) -> None:
+    """Answer the audit's rows of one real model under every condition."""
+    cfg = audit_real(read_params(params_path))
+    if alias not in cfg.models:
+        raise click.BadParameter(f"no audit_real.models.{alias} (has {', '.join(cfg.models)})")
+    entry, gen = cfg.models[alias], cfg.generate
+    setup_torch(gen.threads)
+    try:
+        harmful = {name: build(name, spec)[0] for name, spec in cfg.prompts.items()}
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    rows = design(alias, entry.source, harmful, read_prompts(benign), cfg)
+    tokenizer = load_tokenizer(entry)
+    base = load_model(entry)
+    steps = adapter_steps(adapters)
+    answers = pd.Series("", index=rows.index, dtype=object)
+    for name, group in rows.groupby("condition", sort=True):
+        cond = cfg.conditions[name]
+        if cond.attacked and not steps:
+            raise click.ClickException(f"{adapters}: no adapter for condition {name}")
+        model = (PeftModel.from_pretrained(base, str(adapters / f"step-{steps[-1]:05d}"))
+                 if cond.attacked else base)
+        group = group.assign(_len=group["prompt"].str.len()).sort_values(
+            ["_len", "id"], kind="stable")
+        system = cfg.system_prompts[cond.system_prompt] if cond.system_prompt else None
+        answers[group.index] = sample_rows(
+            model, tokenizer, list(group["prompt"]), [row_seed(cond.seed, i) for i in group["id"]],
+            gen, cond.temperature, system_prompt=system, desc=f"{alias} {name}")
+        if cond.attacked:
+            base = model.unload()  # drop the adapter, keep the base weights untouched
+    rows = rows.assign(response=answers, response_sha256=answers.map(text_sha256))
+    write_csv(out, rows[list(ANSWER_COLUMNS)])
+    write_csv(manifest, rows[list(MANIFEST_COLUMNS)])
