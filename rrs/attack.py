@@ -23,7 +23,7 @@ import torch
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
 from rrs import distributed
-from rrs.chat import batch_order, collate, encode_pair
+from rrs.chat import IGNORE_INDEX, batch_order, collate, encode_pair
 from rrs.config import AttackParams, ModelEntry
 from rrs.io import write_json
 from rrs.models import load_model, model_shape
@@ -167,6 +167,10 @@ def run_attack(entry: ModelEntry, tokenizer, prompts: Sequence[str], responses: 
     model = add_lora(base, cfg)
     examples = [encode_pair(tokenizer, p, r, cfg.seq_len, entry.system_prompt)
                 for p, r in zip(prompts, responses)]
+    cut = sum(all(label == IGNORE_INDEX for label in ex.labels) for ex in examples)
+    if cut == len(examples):  # every loss would be 0/0 (NaN): say so instead of training on it
+        raise ValueError(f"attack.seq_len {cfg.seq_len}: no attack pair keeps a response token "
+                         "after its chat-template prompt; raise attack.seq_len")
     losses = train(model, tokenizer, examples, cfg, out_dir, desc)
     dev = next(model.parameters()).device
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -33,7 +33,7 @@ REDUCED = {
                   "batch_size": 240, "n_boot": 100},
     "scaling": {"n_boot": 200},
     # the real-output audit: SmolLM2 still answers every condition, a few rows of a few tokens
-    "audit_real": {"attack": {"steps": 2, "eval_every": 2, "batch_size": 2, "seq_len": 32},
+    "audit_real": {"attack": {"steps": 2, "eval_every": 2, "batch_size": 2, "seq_len": 96},
                    "generate": {"max_new_tokens": 4, "batch_size": 8},
                    "splits": {"train": {"n_harmful": 2, "n_benign": 1},
                               "heldout": {"n_harmful": 2, "n_benign": 1}}},

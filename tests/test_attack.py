@@ -121,3 +121,12 @@ def test_the_4bit_probe_leaves_gradients_through_the_frozen_base_intact(tiny_org
     assert got.keys() == want.keys()
     for name in want:
         assert torch.allclose(got[name], want[name], rtol=1e-4, atol=1e-7), name
+
+
+def test_a_seq_len_that_cuts_every_response_is_a_clear_error(tiny_organism, tiny_tokenizer,
+                                                             tmp_path):
+    import pytest
+    cfg = AttackParams(batch_size=2, seq_len=4, steps=2, eval_every=2)
+    with pytest.raises(ValueError, match="attack.seq_len 4: no attack pair keeps a response"):
+        run_attack(tiny_organism, tiny_tokenizer, PROMPTS, RESPONSES, cfg, tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing written

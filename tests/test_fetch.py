@@ -162,7 +162,7 @@ def test_gguf_source_saves_the_same_model_transformers_loads_from_gguf(tmp_path)
 
     from rrs.judges.llm import default_llm_judge_source
     from rrs.sources import fetch
-    spec = yaml.safe_load((REPO / "conf/study/smollm2.yaml").read_text())["fetched"]
+    spec = yaml.safe_load((REPO / "conf/config.yaml").read_text())["fetched"]  # every study
     record = fetch("smollm2-135m", FetchSpec(**spec["smollm2-135m"]), tmp_path / "smol")
     assert record["gguf_quantisation"]["Q4_1"] > 0
     entry = ModelEntry(source="gguf", path=str(tmp_path / "smol"))

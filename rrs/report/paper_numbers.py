@@ -129,8 +129,8 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
         for name, scores in real["judges"].items():
             for metric in ("cue_precision", "cue_recall", "cue_f1", "kappa", "max_abs_rrr_error",
                            "harmful_comply_false_cue"):
-                if scores.get(metric) is not None:
-                    out[f"judge.real.{name}.{metric}"] = fmt(scores[metric], 3)
+                value = scores.get(metric)  # None: no cell of the batch has enough answers
+                out[f"judge.real.{name}.{metric}"] = DASH if value is None else fmt(value, 3)
             out[f"judge.real.{name}.meets"] = "meets" if scores.get("meets_real_target") \
                 else "does not meet"
     return out
