@@ -77,8 +77,8 @@ def reduce_profile(dst: Path, base: str = "organisms", reduced: dict = REDUCED,
     write_params(dst / "params.yaml", dst / "conf", ["study=reduced", *overrides])
 
 
-def make_reduced_project(dst: Path) -> Path:
-    """Copy the tracked files (not the committed results) to dst, reduce params, `dvc repro`, commit."""
+def copy_sources(dst: Path) -> None:
+    """Copy the repository's tracked and unignored files to dst, without the committed results."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
                            capture_output=True, text=True, check=True).stdout.split("\n")
     for rel in filter(None, files):
@@ -88,6 +88,11 @@ def make_reduced_project(dst: Path) -> Path:
                 and rel not in ("dvc.lock", "paper/paper.pdf"):
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
+
+
+def make_reduced_project(dst: Path) -> Path:
+    """Copy the tracked files (not the committed results) to dst, reduce params, `dvc repro`, commit."""
+    copy_sources(dst)
     reduce_profile(dst)
     for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "t@t"],
                 ["git", "config", "user.name", "t"]):

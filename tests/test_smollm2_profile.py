@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 from rrs.config import BenchmarkSpec
 from rrs.prompt_sets import read_benchmark
 from tests.conftest import REPO
-from tests.reduced import REDUCED, reduce_profile, run, stages_run
+from tests.reduced import REDUCED, copy_sources, reduce_profile, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -43,15 +42,7 @@ REDUCED_SMOLLM2 = {
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     dst = tmp_path_factory.mktemp("smollm2")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split("\n")
-    for rel in filter(None, files):
-        src = REPO / rel
-        if src.is_file() and not rel.startswith(("metrics/", "figures/", "paper/tables/",
-                                                  "paper/generated/")) \
-                and rel not in ("dvc.lock", "paper/paper.pdf"):
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / rel)
+    copy_sources(dst)
     profile = __import__("yaml").safe_load((REPO / "conf/study/smollm2.yaml").read_text())
     reduced = {k: ({name: {**profile.get(k, {}).get(name, {}), **v}
                     for name, v in REDUCED_SMOLLM2[k].items()}
