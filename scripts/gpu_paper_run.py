@@ -154,9 +154,13 @@ def stage_order(project: Path, env: dict) -> list[str]:
 @click.option("--set", "extra", multiple=True,
               help="More overrides, as `dvc exp run -S` takes them (e.g. attack.micro_batch_size=32).")
 @click.option("--shrink", is_flag=True, help="Two small layers per architecture (CPU smoke test).")
+@click.option("--stages", "only", default=None,
+              help="A regular expression: run only the stages whose names match it, in DAG "
+                   "order (include what they depend on, e.g. '^(tokenizer|fetch@|prompts@|"
+                   "attack_)').")
 def main(work: Path, out: Path, model_list: str, stability_model: str | None, harmful: int,
          benign: int, attack_steps: int, max_new_tokens: int | None, extra: tuple[str, ...],
-         shrink: bool) -> None:
+         shrink: bool, only: str | None) -> None:
     """Run the paper profile's stages on random-weight real architectures; time each."""
     from rrs.profiles import compose, write_params
     from rrs.sources.local_hub import LocalHub
@@ -216,7 +220,8 @@ def main(work: Path, out: Path, model_list: str, stability_model: str | None, ha
                    check=True, capture_output=True)
     with LocalHub(hub_root) as hub:
         env["HF_ENDPOINT"] = hub.endpoint
-        order = stage_order(project, env)
+        order = [s for s in stage_order(project, env) if only is None or re.search(only, s)]
+        report["stages_selected"] = only
         timings = Path(env["RRS_TIMINGS"])
         for stage in order:
             if stage == "paper" and shutil.which("latexmk") is None:
