@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
 from rrs import distributed
 from rrs.chat import IGNORE_INDEX, batch_order, collate, encode_pair
@@ -102,6 +101,8 @@ def save_adapter(model, folder: Path) -> None:
 
 def prepare_base(entry: ModelEntry, cfg: AttackParams):
     """The frozen base, ready for LoRA (NF4 where it runs); returns (model, quantisation path)."""
+    from peft import prepare_model_for_kbit_training  # peft (and bitsandbytes) load when used
+
     base, quant_path = load_base(entry, cfg)
     if quant_path == "nf4":
         base = prepare_model_for_kbit_training(
@@ -111,6 +112,8 @@ def prepare_base(entry: ModelEntry, cfg: AttackParams):
 
 def add_lora(base, cfg: AttackParams):
     """Wrap ``base`` with fresh LoRA adapters (initialised from the torch RNG), train mode."""
+    from peft import LoraConfig, get_peft_model
+
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=(cfg.target_modules if isinstance(cfg.target_modules, str)
                                       else list(cfg.target_modules)), bias="none", task_type="CAUSAL_LM")

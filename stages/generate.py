@@ -18,7 +18,6 @@ from pathlib import Path
 
 import click
 import pandas as pd
-from peft import PeftModel
 
 from rrs import distributed
 from rrs.attack import adapter_steps
@@ -55,6 +54,8 @@ def prompt_sets(harmful: Path, benign: Path) -> pd.DataFrame:
 def cli(alias: str, adapters: Path, harmful: Path, benign: Path, out: Path,
         params_path: Path) -> None:
     """Generate answers at budget 0 and at every saved adapter."""
+    from peft import PeftModel  # here, not at the top: other stages import this module's helpers
+
     distributed.relaunch()
     params = read_params(params_path)
     entry = models(params)[alias]
