@@ -8,6 +8,8 @@ Weights load from safetensors only; remote code is never trusted.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import torch
@@ -52,6 +54,27 @@ def load_tokenizer(entry: ModelEntry):
         raise ValueError(f"{entry.path}: tokenizer has no chat template; this study "
                          "evaluates chat models through their own template")
     return tok
+
+
+# What transformers records in tokenizer_config.json about how the files were loaded (from a
+# local folder; with HF_HUB_OFFLINE set): facts of the run, not of the tokenizer, which would
+# make a saved model's bytes depend on the environment it was saved in.
+LOAD_TIME_KEYS = ("is_local", "local_files_only")
+
+
+def save_tokenizer(tokenizer, out_dir: str | Path) -> None:
+    """``tokenizer.save_pretrained(out_dir)`` without the load-time keys, so the same
+    tokenizer saves to the same bytes wherever and however it was loaded."""
+    tokenizer.save_pretrained(out_dir)
+    path = Path(out_dir) / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if any(key in config for key in LOAD_TIME_KEYS):
+        for key in LOAD_TIME_KEYS:
+            config.pop(key, None)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def nf4_config() -> BitsAndBytesConfig:

@@ -100,15 +100,28 @@ def answer_ids(model, tokenizer, inputs: Sequence[Sequence[int]], cfg: GenerateP
 
     Returns:
         The answers (special tokens dropped, stripped) and how many tokens each generated
-        (up to and including the end-of-turn token), for the FLOP count.
+        (up to and including the end-of-turn token), for the FLOP count. Where
+        :func:`rrs.fastgen.fast_path_reason` allows (CUDA, or ``generate.fast_path: always``)
+        :mod:`rrs.fastgen` decodes, as in :func:`sample_rows`.
     """
     if temperature > 0 and (seeds is None or len(seeds) != len(inputs)):
         raise ValueError("sampling needs one seed per input row")
     gen_cfg = generation_config(model, tokenizer, cfg, 0.0)
     eos = gen_cfg.eos_token_id
-    eos = set(eos if isinstance(eos, (list, tuple)) else [eos])
-    dev = next(model.parameters()).device
+    eos = tuple(eos if isinstance(eos, (list, tuple)) else [eos])
     size = batch_size or cfg.batch_size
+    longest = max((len(r) for r in inputs), default=0)
+    if inputs and fastgen.fast_path_reason(model, gen_cfg, cfg.fast_path,
+                                           longest + cfg.max_new_tokens) is None:
+        decoding = fastgen.Decoding(max_new_tokens=gen_cfg.max_new_tokens, eos=eos,
+                                    pad=gen_cfg.pad_token_id, temperature=temperature,
+                                    top_p=cfg.top_p)
+        new = fastgen.generate_ids(
+            model, [list(map(int, r)) for r in inputs], decoding, size,
+            list(seeds) if temperature > 0 else None, cfg.kv_bucket, cfg.cuda_graphs,
+            progress=lambda it: progress(it, desc=desc, unit="batch"))
+        return _answers(tokenizer, new, set(eos))
+    dev = next(model.parameters()).device
     texts: list[str] = []
     counts: list[int] = []
     for start in progress(range(0, len(inputs), size), desc=desc, unit="batch"):
@@ -124,12 +137,20 @@ def answer_ids(model, tokenizer, inputs: Sequence[Sequence[int]], cfg: GenerateP
             if temperature > 0 else [])
         out = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev),
                              generation_config=gen_cfg, logits_processor=procs)
-        new = out[:, width:].tolist()
-        for row in new:
-            stop = next((j for j, t in enumerate(row) if t in eos), None)
-            counts.append(len(row) if stop is None else stop + 1)
-        # A bare carriage return (sampled byte-level tokens can decode to one) is a line break
-        # to the CSV readers but is not quoted by the writer: normalise line ends to "\n".
-        texts += [t.replace("\r\n", "\n").replace("\r", "\n").strip()
-                  for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        batch_texts, batch_counts = _answers(tokenizer, out[:, width:].tolist(), set(eos))
+        texts += batch_texts
+        counts += batch_counts
+    return texts, counts
+
+
+def _answers(tokenizer, new: list[list[int]], eos: set[int]) -> tuple[list[str], list[int]]:
+    """Decoded answers and their generated-token counts (up to and including the end token)."""
+    counts = []
+    for row in new:
+        stop = next((j for j, t in enumerate(row) if t in eos), None)
+        counts.append(len(row) if stop is None else stop + 1)
+    # A bare carriage return (sampled byte-level tokens can decode to one) is a line break
+    # to the CSV readers but is not quoted by the writer: normalise line ends to "\n".
+    texts = [t.replace("\r\n", "\n").replace("\r", "\n").strip()
+             for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
     return texts, counts

@@ -133,6 +133,24 @@ class GpuMemory(threading.Thread):
         return self.peak
 
 
+def attack_summary(project: Path, stage: str) -> dict:
+    """For a prompt-attack stage: its record (FLOPs per budget, applicability; no text) and
+    the count of answers and generated tokens per budget."""
+    m = re.fullmatch(r"attack_(\w+)@(.+)", stage)
+    if not m or m.group(1) in ("metrics", "report"):
+        return {}
+    import pandas as pd
+    attack, alias = m.groups()
+    record = project / f"metrics/attacks/runs/{attack}/{alias}.json"
+    answers = project / f"attacks/{attack}/{alias}.csv"
+    out = {"record": json.loads(record.read_text())} if record.exists() else {}
+    if answers.exists():
+        frame = pd.read_csv(answers, usecols=["budget", "n_generated_tokens"])
+        out["answers"] = {str(b): {"n": int(len(g)), "generated_tokens": int(g.sum().iloc[1])}
+                          for b, g in frame.groupby("budget")}
+    return out
+
+
 def stage_order(project: Path, env: dict) -> list[str]:
     out = subprocess.run(["dvc", "repro", "--dry", "--force"], cwd=project, env=env, capture_output=True,
                          text=True, check=True).stdout
@@ -244,6 +262,7 @@ def main(work: Path, out: Path, model_list: str, stability_model: str | None, ha
                      "peak_gpu_mib": peak, "loops": loops}
             if proc.returncode:
                 entry["log"] = (proc.stdout + proc.stderr)[-4000:]
+            entry.update(attack_summary(project, stage))
             report["stages"].append(entry)
             save()
             if proc.returncode:

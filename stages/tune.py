@@ -24,7 +24,7 @@ import torch
 from rrs.attack import run_attack
 from rrs.config import FETCHED_DIR, ModelEntry, tuned
 from rrs.io import read_table, write_json
-from rrs.models import load_model, load_tokenizer
+from rrs.models import load_model, load_tokenizer, save_tokenizer
 from stages.common import params_option, read_params, setup_torch
 
 
@@ -55,7 +55,7 @@ def cli(alias: str, corpus: Path, out: Path, record: Path, params_path: Path) ->
         staged = out.with_name(out.name + ".tmp")
         shutil.rmtree(staged, ignore_errors=True)
         merged.save_pretrained(staged, safe_serialization=True)
-        load_tokenizer(base).save_pretrained(staged)
+        save_tokenizer(load_tokenizer(base), staged)
     shutil.rmtree(out, ignore_errors=True)
     staged.rename(out)
     losses = result["loss"]

@@ -21,7 +21,8 @@ from rrs.fastgen import Decoding, fast_path_reason, generate_ids
 from rrs.fastgen.rowrng import RowStreams
 from rrs.generate import generate, generation_config
 from rrs.models import load_model, load_tokenizer
-from rrs.sampling import RowGumbel, row_seed, sample_rows
+from rrs.attacks.common import prompt_ids
+from rrs.sampling import RowGumbel, answer_ids, row_seed, sample_rows
 
 PROMPTS = ["Hi", "How do I bake banana bread without eggs? Keep it short.", "Tell me a poem.",
            "Explain how to [redacted operation] step by step.", "What is the capital of France?"]
@@ -51,6 +52,21 @@ def test_sampling_keeps_each_rows_stream(tiny_organism):
         assert got == sample_rows(model, tok, rows, seeds, hf, temperature)
         alone = sample_rows(model, tok, rows[:1], seeds[:1], fast, temperature)
         assert alone == got[:1]  # a row's answer does not depend on its batch
+
+
+def test_attack_inputs_get_the_same_answers_and_token_counts(tiny_organism):
+    # answer_ids, the prompt attacks' decoder: token ids in (here one with a prefill written
+    # into the assistant turn), the same texts and generated-token counts on both paths
+    torch.set_num_threads(2)
+    model, tok = load_model(tiny_organism), load_tokenizer(tiny_organism)
+    inputs = [prompt_ids(tok, p) for p in PROMPTS]
+    inputs[1] = inputs[1] + tok("Sure, here", add_special_tokens=False)["input_ids"]
+    seeds = [row_seed(3, p) for p in PROMPTS]
+    hf, fast = both(dataclasses.replace(CFG, batch_size=2))
+    for temperature in (0.0, 1.0):
+        texts, counts = answer_ids(model, tok, inputs, fast, temperature, seeds)
+        assert (texts, counts) == answer_ids(model, tok, inputs, hf, temperature, seeds)
+        assert all(0 < n <= CFG.max_new_tokens for n in counts)
 
 
 def test_lora_is_merged_into_a_copy_with_the_same_answers(tiny_organism):

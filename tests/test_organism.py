@@ -40,3 +40,22 @@ def test_saved_organism_is_a_safetensors_model_directory(tiny_organism):
     files = {p.name for p in Path(tiny_organism.path).iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json"} <= files
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
+
+
+def test_a_saved_tokenizer_does_not_record_how_it_was_loaded(tiny_organism, tmp_path):
+    # transformers writes is_local / local_files_only (HF_HUB_OFFLINE) into
+    # tokenizer_config.json; a model folder saved offline and online must be the same bytes
+    from transformers import AutoTokenizer
+
+    from rrs.models import LOAD_TIME_KEYS, save_tokenizer
+    saved = []
+    for offline in (False, True):
+        tok = AutoTokenizer.from_pretrained(tiny_organism.path, local_files_only=offline)
+        tok.save_pretrained(tmp_path / f"plain-{offline}")
+        save_tokenizer(tok, tmp_path / f"clean-{offline}")
+        saved.append((tmp_path / f"clean-{offline}/tokenizer_config.json").read_bytes())
+    plain = [(tmp_path / f"plain-{o}/tokenizer_config.json").read_bytes() for o in (False, True)]
+    assert plain[0] != plain[1]  # what save_pretrained alone does
+    assert saved[0] == saved[1]
+    assert not any(key.encode() in saved[0] for key in LOAD_TIME_KEYS)
+    assert AutoTokenizer.from_pretrained(tmp_path / "clean-False").chat_template is not None

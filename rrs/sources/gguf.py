@@ -57,6 +57,7 @@ def gguf_quantisation(path: Path) -> dict[str, int]:
 def fetch(alias: str, spec: FetchSpec, out_dir: Path) -> dict:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
+    from rrs.models import save_tokenizer
     from rrs.sources import FetchError
     path = packaged_file(spec.package, spec.file)
     digest = file_sha256(path)
@@ -86,7 +87,7 @@ def fetch(alias: str, spec: FetchSpec, out_dir: Path) -> dict:
         pad_token_id=tokenizer.pad_token_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
+    save_tokenizer(tokenizer, out_dir)
     return {"package": spec.package, "package_version": metadata.version(spec.package),
             "file": spec.file, "file_sha256": digest,
             "gguf_quantisation": gguf_quantisation(path),
