@@ -9,7 +9,6 @@ Weights load from safetensors only; remote code is never trusted.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -17,6 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from rrs import distributed
 from rrs.config import ModelEntry
+from rrs.io import write_text
 
 
 def device() -> torch.device:
@@ -68,13 +68,9 @@ def save_tokenizer(tokenizer, out_dir: str | Path) -> None:
     tokenizer.save_pretrained(out_dir)
     path = Path(out_dir) / "tokenizer_config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
-    if any(key in config for key in LOAD_TIME_KEYS):
-        for key in LOAD_TIME_KEYS:
-            config.pop(key, None)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
+    kept = {key: value for key, value in config.items() if key not in LOAD_TIME_KEYS}
+    if kept != config:
+        write_text(path, json.dumps(kept, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def nf4_config() -> BitsAndBytesConfig:
