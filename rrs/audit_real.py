@@ -23,7 +23,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from rrs.config import AuditRealParams
+from rrs.config import AuditRealParams, split_role
 from rrs.io import InputError, read_table
 from rrs.labels import LABELS
 
@@ -64,7 +64,17 @@ def benign_split(ids: pd.Series, heldout_share: float, seed: int) -> pd.Series:
 
 
 def batch_name(split: str, k: int) -> str:
-    return f"real-{'h' if split == 'heldout' else 't'}{k}"
+    """``real-t<k>`` for the train split; ``real-h<k>`` for ``heldout`` and ``real-h<n+k-1>``
+    for ``heldout<n>`` (one batch each, so ``heldout2`` is ``real-h2``)."""
+    if split == "train":
+        return f"real-t{k}"
+    first = int(split[len("heldout"):] or 1)
+    return f"real-h{first + k - 1}"
+
+
+def benign_half(split: str) -> str:
+    """Which half of the benign prompts (:func:`benign_split`) a split asks."""
+    return "train" if split == "train" else "heldout"
 
 
 def deal_batches(rows: pd.DataFrame, split: str, n_batches: int, seed: int) -> pd.Series:
@@ -83,6 +93,9 @@ def design(model: str, model_source: str, harmful: Mapping[str, pd.DataFrame],
     """Every row one model answers: per split and condition, ``n_harmful`` requests drawn from
     the split's prompt sets and ``n_benign`` from its share of the benign prompts.
 
+    A split asks its ``conditions`` (all when empty). A row's ``split`` column is its role
+    (``train``, or ``heldout`` unless the split is retired), its batch the split's own.
+
     Args:
         harmful: prompt set name -> ``id, category, prompt`` (``rrs.prompt_sets.build``).
         benign: ``id, category, prompt`` (``data.benign``).
@@ -96,9 +109,10 @@ def design(model: str, model_source: str, harmful: Mapping[str, pd.DataFrame],
     for split_name, split in sorted(cfg.splits.items()):
         pool = pd.concat([harmful[name].assign(source=name, set=HARMFUL)
                           for name in sorted(split.prompts)], ignore_index=True)
-        easy = benign[benign["split"] == split_name].assign(source="benign", set=BENIGN)
+        easy = benign[benign["split"] == benign_half(split_name)].assign(source="benign",
+                                                                          set=BENIGN)
         parts = []
-        for condition in sorted(cfg.conditions):
+        for condition in sorted(split.conditions or cfg.conditions):
             for kind, frame, n in ((HARMFUL, pool, split.n_harmful),
                                    (BENIGN, easy, split.n_benign)):
                 if n > len(frame):
@@ -108,9 +122,9 @@ def design(model: str, model_source: str, harmful: Mapping[str, pd.DataFrame],
                 pick = _draw(cfg.seed, split_name, condition, kind)
                 chosen = frame.iloc[np.sort(pick.choice(len(frame), size=n, replace=False))]
                 parts.append(chosen.assign(condition=condition))
-        rows = pd.concat(parts, ignore_index=True).assign(split=split_name)
+        rows = pd.concat(parts, ignore_index=True)
         rows["batch"] = deal_batches(rows, split_name, split.batches, cfg.seed)
-        frames.append(rows)
+        frames.append(rows.assign(split=split_role(split_name, split)))
     rows = pd.concat(frames, ignore_index=True).rename(columns={"id": "prompt_id"})
     rows = rows.assign(model=model, model_source=model_source)
     rows["id"] = [row_id(model, c, s, p) for c, s, p in
@@ -206,7 +220,7 @@ def organism_rows(generations: pd.DataFrame, benign_ids: pd.Series, cfg: AuditRe
             picked.append(cell.iloc[np.sort(rng.choice(len(cell), size=n, replace=False))])
         rows = pd.concat(picked, ignore_index=True)
         rows["batch"] = deal_batches(rows, split, cfg.splits[split].batches, cfg.seed)
-        frames.append(rows)
+        frames.append(rows.assign(split=split_role(split, cfg.splits[split])))
     rows = pd.concat(frames, ignore_index=True).rename(columns={"id": "prompt_id"})
     rows = rows.assign(source="synthetic", response=rows["response"].fillna("").astype(str))
     rows["id"] = [row_id(m, c, "synthetic", p) for m, c, p in

@@ -302,11 +302,19 @@ class AuditSplit:
     ``prompts`` names entries of ``audit_real.prompts`` (harmful requests); benign requests
     come from ``data.benign``, each prompt in one split only (``audit_real.benign_heldout``).
     The split's rows are dealt into ``batches`` labelling batches (one annotator each).
+
+    Splits are named ``train`` and ``heldout``, ``heldout2``, ...: a held-out split's batches
+    are ``real-h<k>``. ``conditions`` restricts the split to some conditions (empty: all).
+    ``retired``: a held-out split that was scored once and has since been moved to train (its
+    rows carry ``split = train`` and are fitted on); a fresh held-out split then takes its
+    place, and only a split that is not retired must ask prompts the train split never asks.
     """
     prompts: tuple[str, ...]
     n_harmful: int
     n_benign: int
     batches: int = 1
+    conditions: tuple[str, ...] = ()
+    retired: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,10 +419,13 @@ class GCGParams:
     topk: int = 32  # token substitutions considered per suffix position
     train_prompts: int = 16  # attack-pair prompts the suffix is fitted on
     target_tokens: int = 12  # length of each prompt's compliance-style target
+    candidate_batch: int = 0  # candidates per forward pass (0: all at once); bounds GPU memory
     seed: int = 0
 
     def __post_init__(self):
         _grid("prompt_attacks.gcg.steps", self.steps)
+        if self.candidate_batch < 0:
+            raise ParamsError("prompt_attacks.gcg.candidate_batch: 0 (all at once) or positive")
         if min(self.suffix_tokens, self.search_width, self.topk, self.train_prompts,
                self.target_tokens) <= 0:
             raise ParamsError("prompt_attacks.gcg: sizes must be positive")
@@ -533,7 +544,12 @@ def models(params: Mapping[str, Any]) -> dict[str, ModelEntry]:
     return out
 
 
-AUDIT_SPLITS = ("train", "heldout")
+AUDIT_SPLIT_NAME = re.compile(r"^(train|heldout\d*)$")
+
+
+def split_role(name: str, split: AuditSplit) -> str:
+    """``train`` or ``heldout``: what a split's rows are for (a retired held-out split: train)."""
+    return "train" if name == "train" or split.retired else "heldout"
 
 
 def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
@@ -551,8 +567,10 @@ def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
         if cond.system_prompt is not None and cond.system_prompt not in cfg.system_prompts:
             raise ParamsError(f"audit_real.conditions.{name}.system_prompt: "
                               f"{cond.system_prompt!r} is not in audit_real.system_prompts")
-    if sorted(cfg.splits) != sorted(AUDIT_SPLITS):
-        raise ParamsError(f"audit_real.splits: exactly {', '.join(AUDIT_SPLITS)}")
+    bad = sorted(n for n in cfg.splits if not AUDIT_SPLIT_NAME.match(str(n)))
+    if bad or "train" not in cfg.splits:
+        raise ParamsError(f"audit_real.splits: train and heldout, heldout2, ...; got "
+                          f"{sorted(cfg.splits)}")
     splits = {name: from_mapping(AuditSplit, spec, f"audit_real.splits.{name}")
               for name, spec in cfg.splits.items()}
     for name, split in splits.items():
@@ -560,9 +578,19 @@ def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
         if unknown:
             raise ParamsError(f"audit_real.splits.{name}.prompts: {unknown} not in "
                               "audit_real.prompts")
-    shared = set(splits["train"].prompts) & set(splits["heldout"].prompts)
-    if shared:
-        raise ParamsError(f"audit_real.splits: {sorted(shared)} in both train and heldout")
+        unknown = sorted(set(split.conditions) - set(conditions))
+        if unknown:
+            raise ParamsError(f"audit_real.splits.{name}.conditions: {unknown} not in "
+                              "audit_real.conditions")
+    if splits["train"].retired:
+        raise ParamsError("audit_real.splits.train.retired: only a held-out split retires")
+    live = [n for n, sp in splits.items() if split_role(n, sp) == "heldout"]
+    if not live:
+        raise ParamsError("audit_real.splits: no held-out split that is not retired")
+    for name in live:
+        shared = set(splits["train"].prompts) & set(splits[name].prompts)
+        if shared:
+            raise ParamsError(f"audit_real.splits: {sorted(shared)} in both train and {name}")
     if not 0.0 < cfg.benign_heldout < 1.0:
         raise ParamsError("audit_real.benign_heldout: a share strictly between 0 and 1")
     return dataclasses.replace(cfg, models=registry, prompts=prompts, conditions=conditions,

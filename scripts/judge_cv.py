@@ -94,6 +94,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/judge_cv_embeddings.npz"))
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--folds", default="", help="Only the folds (batches) matching this regex.")
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="Also write every scored row's out-of-fold label and p_refuse (with "
+                         "its text: keep it outside the repository) to this CSV, one column "
+                         "pair per variant, for combining judges afterwards.")
     args = ap.parse_args()
     from scripts.judge_variants import VARIANTS  # the candidates, one function each
 
@@ -104,6 +108,9 @@ def main() -> None:
     emb = embed(list(rows["response"]), encoder)
     folds = sorted(b for b in rows["batch"].unique() if b and re.search(args.folds, b))
     results = {}
+    dump = rows[["batch", "source", "label", "response"]].copy()
+    for col in ("model", "condition", "set"):
+        dump[col] = rows[col] if col in rows else ""
     for name in args.variants.split(","):
         fit = VARIANTS[name]
         pred = pd.Series("", index=rows.index, dtype=object)
@@ -118,6 +125,7 @@ def main() -> None:
             print(f"{name} {fold}: cue F1 "
                   f"{judge_scores(list(rows.loc[test, 'label']), list(pred[test]))['cue_f1']:.3f}",
                   file=sys.stderr, flush=True)
+        dump[f"{name}_label"], dump[f"{name}_p_refuse"] = pred, p_refuse
         out = {}
         scored = rows["batch"].isin(folds)
         for part, mask in (("written", scored & (rows["source"] == "audit_train")),
@@ -143,6 +151,8 @@ def main() -> None:
                       "max_abs_rrr_error", "harmful_comply_false_cue")} for p in out}
         print(name, json.dumps(brief), flush=True)
     args.out.write_text(json.dumps(results, indent=1))
+    if args.dump is not None:
+        dump[dump["batch"].isin(folds)].to_csv(args.dump, index=False)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,18 @@ def v4(rows, emb, encoder, cfg):
     return _wrap(clf)
 
 
+def production(rows, emb, encoder, cfg):
+    """The recipe train_judge runs: real rows counted ``judge.real_weight`` times, the
+    temperature cross-fitted over ``judge.calibration_folds`` folds (p_refuse calibrated)."""
+    rows, emb = _oversampled(rows, emb, cfg.real_weight)
+    clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
+                         calibration_folds=cfg.calibration_folds,
+                         responses=list(rows["response"]), lexical=LexicalJudge(),
+                         encoder=encoder, sentence_features=cfg.sentence_features)
+    clf._encoder = encoder
+    return _wrap(clf)
+
+
 def lexical(rows, emb, encoder, cfg):
     judge = LexicalJudge()
     return lambda responses, emb: judge([""] * len(responses), responses)
@@ -58,4 +70,4 @@ def gated(rows, emb, encoder, cfg, threshold=0.9):
     return run
 
 
-VARIANTS = {"v4": v4, "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}
+VARIANTS = {"v4": v4, "production": production, "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}

@@ -38,10 +38,11 @@ def _check_suffix(path: Path, option: str) -> None:
 
 
 def choose_judge(name: str | None, classifier: Path) -> str:
-    """The named judge, else ``classifier`` if its trained JSON exists, else ``lexical``."""
+    """The named judge, else the study's default ``ensemble`` if the trained classifier JSON
+    exists, else ``lexical``."""
     if name is not None:
         return name
-    return "classifier" if classifier.is_file() else "lexical"
+    return "ensemble" if classifier.is_file() else "lexical"
 
 
 def _plain(value):
@@ -75,7 +76,7 @@ def judge_frame(frame: pd.DataFrame, judge: Judge) -> pd.DataFrame:
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="Where to write the labelled rows: .csv or .jsonl.")
 @click.option("--judge", "judge_name", type=click.Choice(sorted(JUDGES)), default=None,
-              help="Judge to use [default: classifier if its JSON exists, else lexical].")
+              help="Judge to use [default: ensemble if the classifier JSON exists, else lexical].")
 @click.option("--classifier", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_CLASSIFIER, show_default=True,
               help="Trained classifier JSON (judges classifier and ensemble).")

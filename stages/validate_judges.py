@@ -27,7 +27,7 @@ import click
 import pandas as pd
 
 from rrs.audit_real import attach_labels, read_answers, read_labels
-from rrs.config import JudgeParams, audit_real, section
+from rrs.config import JudgeParams, audit_real, section, split_role
 from rrs.embed import embed, load_encoder
 from rrs.io import InputError, read_table, write_csv, write_json, write_text
 from rrs.judges import EMBEDDING_JUDGES, Judge, Verdict, build_judge
@@ -200,7 +200,9 @@ def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
                 block["second_annotator"] = second_annotator_scores(real, real_second)
         summary["real"] = rounded(block)
         cfg_real = audit_real(params)
-        requests = [p for name in sorted(cfg_real.splits[HELDOUT].prompts)
+        held_sets = sorted({name for split_name, split in cfg_real.splits.items()
+                            if split_role(split_name, split) == HELDOUT for name in split.prompts})
+        requests = [p for name in held_sets
                     for p in build(name, cfg_real.prompts[name])[0]["prompt"]]
         summary["probes"] = rounded(probe_scores(judges, requests, encoder, cfg.batch_size))
     table = table.reindex(columns=list(COLUMNS)).round(DIGITS)

@@ -36,7 +36,8 @@ REDUCED = {
     "audit_real": {"attack": {"steps": 2, "eval_every": 2, "batch_size": 2, "seq_len": 96},
                    "generate": {"max_new_tokens": 4, "batch_size": 8},
                    "splits": {"train": {"n_harmful": 2, "n_benign": 1},
-                              "heldout": {"n_harmful": 2, "n_benign": 1}}},
+                              "heldout": {"n_harmful": 2, "n_benign": 1},
+                              "heldout2": {"n_harmful": 2, "n_benign": 1}}},
     # every prompt attack on a two-budget grid (sections replace the defaults wholesale)
     "prompt_attacks": {"prefill": {"tokens": [2, 4]}, "best_of_n": {"n": [1, 2]},
                        "gcg": {"steps": [2, 4], "search_width": 8, "topk": 8,

@@ -155,6 +155,17 @@ def test_gcg_loss_equals_the_plain_target_loss_of_each_unpadded_sequence(target)
     assert torch.allclose(got, torch.stack(expected).mean(), atol=1e-5)
 
 
+def test_gcg_scores_candidates_in_chunks_to_the_same_losses(target):
+    problem = gcg.SuffixProblem(target.model, target.tokenizer, list(PAIRS["prompt"][:3]),
+                                list(PAIRS["response"][:3]), 5)
+    cands = torch.randint(5, 200, (7, 4), generator=torch.Generator().manual_seed(0))
+    whole = problem.ids_loss(cands)
+    for chunk in (1, 3, 7, 50):
+        assert torch.allclose(problem.ids_loss(cands, chunk), whole, atol=1e-5)
+    with pytest.raises(ParamsError, match="candidate_batch"):
+        GCGParams(candidate_batch=-1)
+
+
 def test_attack_records_survive_a_csv_round_trip_with_carriage_returns(tmp_path):
     # a sampled answer can decode to a bare "\r", which the CSV writer does not quote
     from rrs.io import write_csv

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from rrs.audit_real import (attach_labels, benign_split, design, read_answers, read_labels,
                             row_id, text_sha256)
-from rrs.config import ParamsError, audit_real, load_params, scoped
+from rrs.config import ParamsError, audit_real, load_params, scoped, split_role
 from stages.audit_real_batches import labels_cli, sheet_cli
 from tests.conftest import REPO
 
@@ -27,8 +27,11 @@ def cfg():
 
 @pytest.fixture()
 def small(cfg):
-    splits = {"train": dataclasses.replace(cfg.splits["train"], n_harmful=6, n_benign=2),
-              "heldout": dataclasses.replace(cfg.splits["heldout"], n_harmful=4, n_benign=1)}
+    """A train and one live held-out split, every condition asked in both."""
+    splits = {"train": dataclasses.replace(cfg.splits["train"], n_harmful=6, n_benign=2,
+                                           conditions=()),
+              "heldout": dataclasses.replace(cfg.splits["heldout"], n_harmful=4, n_benign=1,
+                                             conditions=(), retired=False)}
     return dataclasses.replace(cfg, splits=splits)
 
 
@@ -39,13 +42,39 @@ def harmful():
 
 
 def test_the_committed_params_define_a_valid_audit(cfg):
-    assert set(cfg.splits) == {"train", "heldout"}
-    assert not set(cfg.splits["train"].prompts) & set(cfg.splits["heldout"].prompts)
+    live = {n: s for n, s in cfg.splits.items() if split_role(n, s) == "heldout"}
+    assert set(live) == {"heldout2"} and cfg.splits["heldout"].retired
+    train_conditions = set(cfg.splits["train"].conditions)
+    for split in live.values():
+        assert not set(cfg.splits["train"].prompts) & set(split.prompts)
+        # a fresh held-out batch asks under conditions no train batch was labelled under
+        assert not set(split.conditions) & train_conditions
+        # every model x condition of it has >= 30 harmful answers (the rrr_error bar)
+        assert split.n_harmful >= 30
+    assert set(cfg.splits["heldout"].conditions) == train_conditions
     assert any(c.attacked for c in cfg.conditions.values())
     assert any(c.temperature > 0 for c in cfg.conditions.values())
     assert any(c.system_prompt for c in cfg.conditions.values())
-    # every model x condition of the held-out batch has >= 30 harmful answers (the rrr_error bar)
-    assert cfg.splits["heldout"].n_harmful >= 30
+
+
+def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harmful):
+    splits = {name: dataclasses.replace(split, n_harmful=3, n_benign=1)
+              for name, split in cfg.splits.items()}
+    rows = design("m", "gguf", harmful, prompts("b", 10), dataclasses.replace(cfg, splits=splits))
+    by_batch = rows.groupby("batch")["split"].agg(set)
+    assert by_batch["real-h1"] == {"train"} and by_batch["real-h2"] == {"heldout"}
+    assert set(rows.loc[rows["batch"] == "real-h2", "condition"]) == set(
+        cfg.splits["heldout2"].conditions)
+    assert set(rows.loc[rows["batch"] == "real-h1", "condition"]) == set(
+        cfg.splits["heldout"].conditions)
+    # the retired split's rows are the ones it held while it was live: same ids and batches
+    live = dataclasses.replace(cfg, splits={"train": splits["train"], "heldout": dataclasses.replace(
+        splits["heldout"], retired=False)})
+    before = design("m", "gguf", harmful, prompts("b", 10), live)
+    h1 = rows[rows["batch"] == "real-h1"].reset_index(drop=True)
+    then = before[before["batch"] == "real-h1"].reset_index(drop=True)
+    assert h1.drop(columns="split").equals(then.drop(columns="split"))
+    assert (then["split"] == "heldout").all()
 
 
 def test_train_and_heldout_rows_never_share_a_prompt(small, harmful):
@@ -156,6 +185,17 @@ def test_a_prompt_set_in_both_splits_is_a_params_error():
         "train": {"prompts": ["strongreject"], "n_harmful": 1, "n_benign": 1},
         "heldout": {"prompts": ["strongreject"], "n_harmful": 1, "n_benign": 1}}}
     with pytest.raises(ParamsError, match="both train and heldout"):
+        audit_real({**params, "audit_real": bad})
+    # a retired held-out split may (it is train now); but one live held-out split is needed
+    bad["splits"]["heldout"]["retired"] = True
+    with pytest.raises(ParamsError, match="no held-out split that is not retired"):
+        audit_real({**params, "audit_real": bad})
+    bad["splits"]["heldout3"] = {"prompts": ["harmbench-test"], "n_harmful": 1, "n_benign": 1,
+                                 "conditions": ["nowhere"]}
+    with pytest.raises(ParamsError, match=r"heldout3\.conditions: \['nowhere'\]"):
+        audit_real({**params, "audit_real": bad})
+    bad["splits"]["test"] = bad["splits"].pop("heldout3")
+    with pytest.raises(ParamsError, match="train and heldout, heldout2"):
         audit_real({**params, "audit_real": bad})
 
 

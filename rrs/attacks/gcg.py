@@ -102,9 +102,13 @@ class SuffixProblem:
         per_row = ce.sum(1) / (labels != -100).sum(1)
         return per_row.view(suffix_embeds.shape[0], len(self.rows)).mean(1)
 
-    def ids_loss(self, suffixes: torch.Tensor) -> torch.Tensor:
+    def ids_loss(self, suffixes: torch.Tensor, chunk: int = 0) -> torch.Tensor:
+        """The loss of each suffix (C, S) of token ids; ``chunk`` > 0 scores that many suffixes
+        per forward pass (the same losses, less memory: C x training prompts rows at once
+        outgrow a 16 GB GPU at the paper's search width)."""
         with torch.no_grad():
-            return self.loss(self.embed(suffixes.to(self.dev)))
+            parts = suffixes.split(chunk) if chunk > 0 else (suffixes,)
+            return torch.cat([self.loss(self.embed(part.to(self.dev))) for part in parts])
 
     def gradient(self, suffix: torch.Tensor) -> tuple[torch.Tensor, float]:
         """d loss / d one-hot(suffix): (S, V), and the suffix's loss."""
@@ -144,7 +148,7 @@ def optimise(problem: SuffixProblem, init: torch.Tensor, steps: int, params: GCG
         choice = torch.randint(0, params.topk, (params.search_width,), generator=gen)
         cands = suffix.repeat(params.search_width, 1)
         cands[torch.arange(params.search_width), pos] = top[pos, choice]
-        cand_loss = problem.ids_loss(cands).cpu()
+        cand_loss = problem.ids_loss(cands, params.candidate_batch).cpu()
         i = int(cand_loss.argmin())
         suffix = cands[i].clone()
         losses.append(float(cand_loss[i]))
