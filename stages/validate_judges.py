@@ -198,6 +198,8 @@ def cli(audit: Path, classifier: Path, metrics_dir: Path, tables_dir: Path,
             confusion["confusion_real"] = (list(real["label"]), r_verdicts)
             if real_second is not None and len(read_labels(real_second)):
                 block["second_annotator"] = second_annotator_scores(real, real_second)
+        else:  # no held-out answer carries a usable label (yet): the outputs exist, empty
+            confusion["confusion_real"] = ([], {name: [] for name in judges})
         summary["real"] = rounded(block)
         cfg_real = audit_real(params)
         held_sets = sorted({name for split_name, split in cfg_real.splits.items()

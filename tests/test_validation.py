@@ -411,3 +411,40 @@ def test_validate_judges_reports_the_real_batch_beside_the_written_one(workdir, 
     assert md.count(r"\multicolumn") == 0
     assert (workdir / "tables/judges.tex").read_text().count(r"\multicolumn") == 2
     assert len(pd.read_csv(workdir / "metrics/confusion_real/lexical.csv")) == 32
+
+
+def test_validate_judges_writes_its_outputs_when_no_real_heldout_answer_is_labelled(
+        workdir, monkeypatch):
+    """A fresh held-out batch before its labels are added (or a reduced study whose answers
+    match no label): the real block is empty, every declared output still exists."""
+    import yaml
+
+    import stages.validate_judges as stage
+    from rrs.report.paper_numbers import DASH, _judge_numbers
+    from tests.conftest import REPO
+
+    RefusalClassifier(np.zeros((3, 384)), [2.0, 0.0, 0.0], [R, P, C]).save(workdir / "clf.json")
+    monkeypatch.setattr(stage, "load_encoder", lambda: None)
+    monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    for key in ("audit_real", "fetched"):
+        params[key] = yaml.safe_load((REPO / "params.yaml").read_text())[key]
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    real_answers(workdir / "real")
+    labels = pd.read_csv(workdir / "real_labels.csv")
+    labels[labels["id"] == "rr-t"].to_csv(workdir / "real_labels.csv", index=False)
+    out = CliRunner().invoke(stage.cli, [
+        "--audit", str(workdir / "audit.csv"), "--classifier", str(workdir / "clf.json"),
+        "--metrics-dir", str(workdir / "metrics"), "--tables-dir", str(workdir / "tables"),
+        "--params", str(workdir / "params.yaml"), "--real-answers", str(workdir / "real"),
+        "--real-labels", str(workdir / "real_labels.csv")])
+    assert out.exit_code == 0, out.output
+    summary = json.loads((workdir / "metrics/judges.json").read_text())
+    assert summary["real"]["n_heldout"] == 0 and summary["real"]["judges"] == {}
+    for name in ("lexical", "classifier", "ensemble", "jbb_prefix", "gcg_prefix"):
+        empty = pd.read_csv(workdir / f"metrics/confusion_real/{name}.csv")
+        assert list(empty.columns) == ["actual", "predicted"] and empty.empty
+    numbers = _judge_numbers(summary)
+    assert numbers["judge.real.n"] == "0"
+    assert numbers["judge.real.study.cue_precision"] == DASH
+    assert numbers["judge.real.lexical.meets"] == "does not meet"

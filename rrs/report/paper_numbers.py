@@ -13,7 +13,8 @@ before the stages that write them exist in a fork of the pipeline):
   settings (``study.*``), plus ``run.*`` facts about the size ladder and budgets;
 * ``judges.json``: ``judge.<name>.<metric>`` for every validated judge, and
   ``judge.second.<metric>`` for the blind second annotator when there is one, and
-  ``judge.real.<name>.<metric>`` on the real-output held-out batch;
+  ``judge.real.<name>.<metric>`` on the real-output held-out batch (``study`` for the study's
+  judge, ``judge.study.<metric>`` likewise on the AI-written one);
 * ``stability.json`` + ``stability_per_temperature.csv``: ``stab.<model>.<variant>.*``;
 * ``claims.json``, ``reproduction.json``, ``scaling.json``: counts and fit slopes;
 * ``attacks.csv`` + ``compute_to_break.json``: ``atk.<model>.<attack>.*`` (per budget and at
@@ -117,6 +118,9 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
                 out[f"judge.{name}.{metric}"] = fmt(scores[metric], 3)
     out["judge.default.meets"] = "meets" if judges["judges"][judges["default_judge"]].get(
         "meets_target") else "does not meet"
+    for metric in JUDGE_METRICS:  # the study's judge, whichever it is: judge.study.<metric>
+        if f"judge.{judges['default_judge']}.{metric}" in out:
+            out[f"judge.study.{metric}"] = out[f"judge.{judges['default_judge']}.{metric}"]
     second = judges.get("second_annotator")
     if second is not None:  # the reference labels vs a blind second annotator
         out["judge.second.n"] = str(second["n"])
@@ -124,7 +128,14 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
         for metric in ("kappa", "accuracy", "cue_f1"):
             out[f"judge.second.{metric}"] = fmt(second[metric], 3)
     real = judges.get("real")
-    if real is not None:  # the real-output held-out batch (data/audit/REAL_OUTPUTS.md)
+    if real is not None and not real["judges"]:  # no held-out answer labelled (yet)
+        out["judge.real.n"], out["judge.real.batches"] = "0", DASH
+        for name in ("study", *judges["judges"]):
+            for metric in ("cue_precision", "cue_recall", "cue_f1", "kappa", "max_abs_rrr_error",
+                           "harmful_comply_false_cue"):
+                out[f"judge.real.{name}.{metric}"] = DASH
+            out[f"judge.real.{name}.meets"] = "does not meet"
+    elif real is not None:  # the real-output held-out batch (data/audit/REAL_OUTPUTS.md)
         out["judge.real.n"] = str(next(iter(real["judges"].values()))["n"])
         for name, scores in real["judges"].items():
             for metric in ("cue_precision", "cue_recall", "cue_f1", "kappa", "max_abs_rrr_error",
@@ -133,6 +144,10 @@ def _judge_numbers(judges: Mapping) -> dict[str, str]:
                 out[f"judge.real.{name}.{metric}"] = DASH if value is None else fmt(value, 3)
             out[f"judge.real.{name}.meets"] = "meets" if scores.get("meets_real_target") \
                 else "does not meet"
+        default = judges["default_judge"]
+        out.update({f"judge.real.study.{k.rsplit('.', 1)[1]}": v for k, v in list(out.items())
+                    if k.startswith(f"judge.real.{default}.")})
+        out["judge.real.batches"] = ", ".join(real.get("batches", []))
     return out
 
 
