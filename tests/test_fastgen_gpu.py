@@ -91,3 +91,27 @@ def test_a_rows_sample_does_not_depend_on_its_batch_on_cuda(tiny_organism):
     together = sample_rows(model, tok, PROMPTS * 2, seeds + [row_seed(2, p) for p in PROMPTS],
                            cfg, 1.0)
     assert together[:5] == alone
+
+
+def test_attack_decoder_takes_the_fast_path_and_agrees_with_model_generate(tiny_organism,
+                                                                           monkeypatch):
+    # rrs.sampling.answer_ids (the prompt attacks' decoder) on CUDA: fastgen under "auto",
+    # model.generate under "never"; greedy answers as close as the study's generation path's
+    import rrs.fastgen as fastgen
+    from rrs.attacks.common import prompt_ids
+    from rrs.sampling import answer_ids
+
+    calls = []
+    real = fastgen.generate_ids
+    monkeypatch.setattr(fastgen, "generate_ids", lambda *a, **k: calls.append(1) or real(*a, **k))
+    model, tok = load_model(tiny_organism), load_tokenizer(tiny_organism)
+    cfg = GenerateParams(max_new_tokens=32, batch_size=8)
+    inputs = [prompt_ids(tok, p) for p in PROMPTS * 4]
+    seeds = [row_seed(5, f"{i}") for i in range(len(inputs))]
+    fast, fast_n = answer_ids(model, tok, inputs, cfg, 0.0, seeds)
+    assert calls  # CUDA and fast_path auto: the fast path ran
+    hf, hf_n = answer_ids(model, tok, inputs, dataclasses.replace(cfg, fast_path="never"), 0.0,
+                          seeds)
+    same = sum(a == b for a, b in zip(fast, hf)) / len(hf)
+    print(f"attack decoder, bf16 greedy: {same:.3f} of answers identical to model.generate")
+    assert same >= 0.8 and all(0 < n <= 32 for n in fast_n)
