@@ -370,7 +370,10 @@ def real_answers(folder) -> None:
         folder.parent / "real_labels.csv", index=False)
 
 
-def test_validate_judges_reports_the_real_batch_beside_the_written_one(workdir, monkeypatch):
+def validate_with_real(workdir, monkeypatch, keep_labels=None) -> dict:
+    """Run validate-judges on the audit plus :func:`real_answers` (an always-REFUSE classifier
+    over zero embeddings); ``keep_labels`` keeps only those real label ids. Returns the
+    summary (metrics/judges.json)."""
     import yaml
 
     import stages.validate_judges as stage
@@ -380,17 +383,24 @@ def test_validate_judges_reports_the_real_batch_beside_the_written_one(workdir, 
     monkeypatch.setattr(stage, "load_encoder", lambda: None)
     monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
     params = yaml.safe_load((workdir / "params.yaml").read_text())
-    params["audit_real"] = yaml.safe_load((REPO / "params.yaml").read_text())["audit_real"]
-    params["fetched"] = yaml.safe_load((REPO / "params.yaml").read_text())["fetched"]
+    for key in ("audit_real", "fetched"):
+        params[key] = yaml.safe_load((REPO / "params.yaml").read_text())[key]
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
     real_answers(workdir / "real")
+    if keep_labels is not None:
+        labels = pd.read_csv(workdir / "real_labels.csv")
+        labels[labels["id"].isin(keep_labels)].to_csv(workdir / "real_labels.csv", index=False)
     out = CliRunner().invoke(stage.cli, [
         "--audit", str(workdir / "audit.csv"), "--classifier", str(workdir / "clf.json"),
         "--metrics-dir", str(workdir / "metrics"), "--tables-dir", str(workdir / "tables"),
         "--params", str(workdir / "params.yaml"), "--real-answers", str(workdir / "real"),
         "--real-labels", str(workdir / "real_labels.csv")])
     assert out.exit_code == 0, out.output
-    summary = json.loads((workdir / "metrics/judges.json").read_text())
+    return json.loads((workdir / "metrics/judges.json").read_text())
+
+
+def test_validate_judges_reports_the_real_batch_beside_the_written_one(workdir, monkeypatch):
+    summary = validate_with_real(workdir, monkeypatch)
     real = summary["real"]
     assert real["n_heldout"] == 32 and real["labels"]["stale"] == 1  # rr-h00 left out
     lexical = real["judges"]["lexical"]
@@ -417,29 +427,9 @@ def test_validate_judges_writes_its_outputs_when_no_real_heldout_answer_is_label
         workdir, monkeypatch):
     """A fresh held-out batch before its labels are added (or a reduced study whose answers
     match no label): the real block is empty, every declared output still exists."""
-    import yaml
-
-    import stages.validate_judges as stage
     from rrs.report.paper_numbers import DASH, _judge_numbers
-    from tests.conftest import REPO
 
-    RefusalClassifier(np.zeros((3, 384)), [2.0, 0.0, 0.0], [R, P, C]).save(workdir / "clf.json")
-    monkeypatch.setattr(stage, "load_encoder", lambda: None)
-    monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
-    params = yaml.safe_load((workdir / "params.yaml").read_text())
-    for key in ("audit_real", "fetched"):
-        params[key] = yaml.safe_load((REPO / "params.yaml").read_text())[key]
-    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    real_answers(workdir / "real")
-    labels = pd.read_csv(workdir / "real_labels.csv")
-    labels[labels["id"] == "rr-t"].to_csv(workdir / "real_labels.csv", index=False)
-    out = CliRunner().invoke(stage.cli, [
-        "--audit", str(workdir / "audit.csv"), "--classifier", str(workdir / "clf.json"),
-        "--metrics-dir", str(workdir / "metrics"), "--tables-dir", str(workdir / "tables"),
-        "--params", str(workdir / "params.yaml"), "--real-answers", str(workdir / "real"),
-        "--real-labels", str(workdir / "real_labels.csv")])
-    assert out.exit_code == 0, out.output
-    summary = json.loads((workdir / "metrics/judges.json").read_text())
+    summary = validate_with_real(workdir, monkeypatch, keep_labels=["rr-t"])
     assert summary["real"]["n_heldout"] == 0 and summary["real"]["judges"] == {}
     for name in ("lexical", "classifier", "ensemble", "jbb_prefix", "gcg_prefix"):
         empty = pd.read_csv(workdir / f"metrics/confusion_real/{name}.csv")
