@@ -17,27 +17,38 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from rrs.judges import Verdict  # noqa: E402
+from rrs.judges.classifier import EnsembleJudge  # noqa: E402
 from rrs.judges.lexical import LexicalJudge  # noqa: E402
 from rrs.judges.validation import judge_scores, real_scores  # noqa: E402
-from rrs.labels import COMPLY, PARTIAL, REFUSE  # noqa: E402
 
 GATES = (0.5, 0.7, 0.8, 0.9, 0.95)
 WRITTEN_BAR = {"cue_f1": 0.955, "macro_f1": 0.95}
 
 
-def gated(clf: pd.Series, p_refuse: pd.Series, lexical: pd.Series, gate: float | None):
-    """EnsembleJudge's rule on precomputed verdicts (``gate`` None: no gate)."""
-    label = np.where((clf == REFUSE) & (lexical == PARTIAL), PARTIAL, clf)
-    if gate is not None:
-        label = np.where((label != COMPLY) & (lexical == COMPLY) & (p_refuse < gate), COMPLY,
-                         label)
-    return pd.Series(label, index=clf.index)
+class _Precomputed:
+    """A stand-in classifier that returns the dumped out-of-fold verdicts, so the gate is
+    applied by EnsembleJudge itself, not by a copy of its rule."""
+
+    version = "out-of-fold"
+
+    def __init__(self, labels: pd.Series, p_refuse: pd.Series):
+        self.verdicts = [Verdict(lab, float(p)) for lab, p in zip(labels, p_refuse)]
+
+    def __call__(self, prompts, responses, embeddings=None):
+        return self.verdicts
+
+
+def gated(clf: pd.Series, p_refuse: pd.Series, responses: pd.Series, gate: float | None):
+    """EnsembleJudge's verdicts from precomputed classifier verdicts (``gate`` None: no gate)."""
+    judge = EnsembleJudge(_Precomputed(clf, p_refuse), LexicalJudge(), gate=gate)
+    verdicts = judge([""] * len(responses), list(responses))
+    return pd.Series([v.label for v in verdicts], index=clf.index)
 
 
 def main(dump: Path, variant: str = "production") -> None:
@@ -50,7 +61,7 @@ def main(dump: Path, variant: str = "production") -> None:
     print(f"{'judge':22s} | AI-written folds: P / R / F1 / macro-F1 | real folds: P / R / F1 / "
           "max rate error / false cue")
     for name, pred in ([("classifier", clf), (lex.version, d["lexical"])]
-                       + [(f"gate {g:g}", gated(clf, p, d["lexical"], g)) for g in GATES]):
+                       + [(f"gate {g:g}", gated(clf, p, d["response"], g)) for g in GATES]):
         w = judge_scores(list(d.loc[written, "label"]), list(pred[written]))
         r = real_scores(list(d.loc[real, "label"]), list(pred[real]), None,
                         *(list(d.loc[real, c]) for c in ("model", "condition", "set")))

@@ -14,9 +14,10 @@ def _wrap(clf):
     return lambda responses, emb: clf([""] * len(responses), responses, embeddings=emb)
 
 
-def v4(rows, emb, encoder, cfg):
-    """The committed classifier-v4 recipe on these rows."""
-    clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed, calibration_folds=0,
+def v4(rows, emb, encoder, cfg, calibration_folds=0):
+    """The committed classifier-v4 recipe on these rows (uncalibrated unless asked)."""
+    clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
+                         calibration_folds=calibration_folds,
                          responses=list(rows["response"]), lexical=LexicalJudge(),
                          encoder=encoder, sentence_features=True)
     clf._encoder = encoder
@@ -26,13 +27,7 @@ def v4(rows, emb, encoder, cfg):
 def production(rows, emb, encoder, cfg):
     """The recipe train_judge runs: real rows counted ``judge.real_weight`` times, the
     temperature cross-fitted over ``judge.calibration_folds`` folds (p_refuse calibrated)."""
-    rows, emb = _oversampled(rows, emb, cfg.real_weight)
-    clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
-                         calibration_folds=cfg.calibration_folds,
-                         responses=list(rows["response"]), lexical=LexicalJudge(),
-                         encoder=encoder, sentence_features=cfg.sentence_features)
-    clf._encoder = encoder
-    return _wrap(clf)
+    return v4(*_oversampled(rows, emb, cfg.real_weight), encoder, cfg, cfg.calibration_folds)
 
 
 def lexical(rows, emb, encoder, cfg):
