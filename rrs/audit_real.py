@@ -93,7 +93,8 @@ def design(model: str, model_source: str, harmful: Mapping[str, pd.DataFrame],
     """Every row one model answers: per split and condition, ``n_harmful`` requests drawn from
     the split's prompt sets and ``n_benign`` from its share of the benign prompts.
 
-    A split asks its ``conditions`` (all when empty). A row's ``split`` column is its role
+    A split asks its ``conditions`` (all when empty) of its ``models`` (all when empty; a
+    model that no split asks answers nothing). A row's ``split`` column is its role
     (``train``, or ``heldout`` unless the split is retired), its batch the split's own.
 
     Args:
@@ -107,6 +108,8 @@ def design(model: str, model_source: str, harmful: Mapping[str, pd.DataFrame],
     benign = benign.assign(split=benign_split(benign["id"], cfg.benign_heldout, cfg.seed))
     frames = []
     for split_name, split in sorted(cfg.splits.items()):
+        if split.models and model not in split.models:
+            continue
         pool = pd.concat([harmful[name].assign(source=name, set=HARMFUL)
                           for name in sorted(split.prompts)], ignore_index=True)
         easy = benign[benign["split"] == benign_half(split_name)].assign(source="benign",

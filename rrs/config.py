@@ -304,7 +304,8 @@ class AuditSplit:
     The split's rows are dealt into ``batches`` labelling batches (one annotator each).
 
     Splits are named ``train`` and ``heldout``, ``heldout2``, ...: a held-out split's batches
-    are ``real-h<k>``. ``conditions`` restricts the split to some conditions (empty: all).
+    are ``real-h<k>``. ``conditions`` restricts the split to some conditions (empty: all),
+    ``models`` to some of ``audit_real.models`` (empty: all).
     ``retired``: a held-out split that was scored once and has since been moved to train (its
     rows carry ``split = train`` and are fitted on); a fresh held-out split then takes its
     place, and only a split that is not retired must ask prompts the train split never asks.
@@ -314,6 +315,7 @@ class AuditSplit:
     n_benign: int
     batches: int = 1
     conditions: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
     retired: bool = False
 
 
@@ -582,6 +584,14 @@ def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
         if unknown:
             raise ParamsError(f"audit_real.splits.{name}.conditions: {unknown} not in "
                               "audit_real.conditions")
+        unknown = sorted(set(split.models) - set(registry))
+        if unknown:
+            raise ParamsError(f"audit_real.splits.{name}.models: {unknown} not in "
+                              "audit_real.models")
+    idle = sorted(m for m in registry if not any(not sp.models or m in sp.models
+                                                 for sp in splits.values()))
+    if idle:
+        raise ParamsError(f"audit_real.models: {idle} in no split's models")
     if splits["train"].retired:
         raise ParamsError("audit_real.splits.train.retired: only a held-out split retires")
     live = [n for n, sp in splits.items() if split_role(n, sp) == "heldout"]

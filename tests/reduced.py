@@ -32,12 +32,15 @@ REDUCED = {
     "stability": {"temperatures": [0.0, 1.0], "seeds": [42, 43], "attacked_steps": 10,
                   "batch_size": 240, "n_boot": 100},
     "scaling": {"n_boot": 200},
+    # the safety-tuned SmolLM2 that the real-output audit's held-out batch asks: a few steps
+    "tuned": {"smollm2-135m-safe": {"steps": 2}},
     # the real-output audit: SmolLM2 still answers every condition, a few rows of a few tokens
     "audit_real": {"attack": {"steps": 2, "eval_every": 2, "batch_size": 2, "seq_len": 96},
                    "generate": {"max_new_tokens": 4, "batch_size": 8},
                    "splits": {"train": {"n_harmful": 2, "n_benign": 1},
                               "heldout": {"n_harmful": 2, "n_benign": 1},
-                              "heldout2": {"n_harmful": 2, "n_benign": 1}}},
+                              "heldout2": {"n_harmful": 2, "n_benign": 1},
+                              "heldout3": {"n_harmful": 2, "n_benign": 1}}},
     # every prompt attack on a two-budget grid (sections replace the defaults wholesale)
     "prompt_attacks": {"prefill": {"tokens": [2, 4]}, "best_of_n": {"n": [1, 2]},
                        "gcg": {"steps": [2, 4], "search_width": 8, "topk": 8,

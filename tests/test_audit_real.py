@@ -29,9 +29,9 @@ def cfg():
 def small(cfg):
     """A train and one live held-out split, every condition asked in both."""
     splits = {"train": dataclasses.replace(cfg.splits["train"], n_harmful=6, n_benign=2,
-                                           conditions=()),
+                                           conditions=(), models=()),
               "heldout": dataclasses.replace(cfg.splits["heldout"], n_harmful=4, n_benign=1,
-                                             conditions=(), retired=False)}
+                                             conditions=(), models=(), retired=False)}
     return dataclasses.replace(cfg, splits=splits)
 
 
@@ -43,15 +43,17 @@ def harmful():
 
 def test_the_committed_params_define_a_valid_audit(cfg):
     live = {n: s for n, s in cfg.splits.items() if split_role(n, s) == "heldout"}
-    assert set(live) == {"heldout2"} and cfg.splits["heldout"].retired
-    train_conditions = set(cfg.splits["train"].conditions)
+    assert set(live) == {"heldout3"}
+    assert cfg.splits["heldout"].retired and cfg.splits["heldout2"].retired
+    train = cfg.splits["train"]
     for split in live.values():
-        assert not set(cfg.splits["train"].prompts) & set(split.prompts)
-        # a fresh held-out batch asks under conditions no train batch was labelled under
-        assert not set(split.conditions) & train_conditions
+        assert not set(train.prompts) & set(split.prompts)
+        # a fresh held-out batch asks a model, or under conditions, never labelled in train
+        assert (set(split.models) - set(train.models)
+                or not set(split.conditions) & set(train.conditions))
         # every model x condition of it has >= 30 harmful answers (the rrr_error bar)
         assert split.n_harmful >= 30
-    assert set(cfg.splits["heldout"].conditions) == train_conditions
+    assert set(cfg.splits["heldout"].conditions) == set(train.conditions)
     assert any(c.attacked for c in cfg.conditions.values())
     assert any(c.temperature > 0 for c in cfg.conditions.values())
     assert any(c.system_prompt for c in cfg.conditions.values())
@@ -60,17 +62,22 @@ def test_the_committed_params_define_a_valid_audit(cfg):
 def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harmful):
     splits = {name: dataclasses.replace(split, n_harmful=3, n_benign=1)
               for name, split in cfg.splits.items()}
-    rows = design("m", "gguf", harmful, prompts("b", 10), dataclasses.replace(cfg, splits=splits))
+    small = dataclasses.replace(cfg, splits=splits)
+    rows = design("smollm2-135m", "gguf", harmful, prompts("b", 10), small)
     by_batch = rows.groupby("batch")["split"].agg(set)
-    assert by_batch["real-h1"] == {"train"} and by_batch["real-h2"] == {"heldout"}
+    assert by_batch["real-h1"] == {"train"} and by_batch["real-h2"] == {"train"}
+    assert "real-h3" not in by_batch  # a split asks only its models
     assert set(rows.loc[rows["batch"] == "real-h2", "condition"]) == set(
         cfg.splits["heldout2"].conditions)
     assert set(rows.loc[rows["batch"] == "real-h1", "condition"]) == set(
         cfg.splits["heldout"].conditions)
+    safe = design("smollm2-135m-safe", "tuned", harmful, prompts("b", 10), small)
+    assert set(safe["batch"]) == {"real-h3"} and set(safe["split"]) == {"heldout"}
+    assert set(safe["condition"]) == set(cfg.splits["heldout3"].conditions)
     # the retired split's rows are the ones it held while it was live: same ids and batches
     live = dataclasses.replace(cfg, splits={"train": splits["train"], "heldout": dataclasses.replace(
         splits["heldout"], retired=False)})
-    before = design("m", "gguf", harmful, prompts("b", 10), live)
+    before = design("smollm2-135m", "gguf", harmful, prompts("b", 10), live)
     h1 = rows[rows["batch"] == "real-h1"].reset_index(drop=True)
     then = before[before["batch"] == "real-h1"].reset_index(drop=True)
     assert h1.drop(columns="split").equals(then.drop(columns="split"))
@@ -193,6 +200,15 @@ def test_a_prompt_set_in_both_splits_is_a_params_error():
     bad["splits"]["heldout3"] = {"prompts": ["harmbench-test"], "n_harmful": 1, "n_benign": 1,
                                  "conditions": ["nowhere"]}
     with pytest.raises(ParamsError, match=r"heldout3\.conditions: \['nowhere'\]"):
+        audit_real({**params, "audit_real": bad})
+    bad["splits"]["heldout3"]["conditions"] = []
+    bad["splits"]["heldout3"]["models"] = ["nobody"]
+    with pytest.raises(ParamsError, match=r"heldout3\.models: \['nobody'\]"):
+        audit_real({**params, "audit_real": bad})
+    # every audit model is asked by some split
+    for split in bad["splits"].values():
+        split["models"] = ["smollm2-135m"]
+    with pytest.raises(ParamsError, match=r"\['smollm2-135m-safe'\] in no split's models"):
         audit_real({**params, "audit_real": bad})
     bad["splits"]["test"] = bad["splits"].pop("heldout3")
     with pytest.raises(ParamsError, match="train and heldout, heldout2"):
