@@ -383,7 +383,7 @@ def validate_with_real(workdir, monkeypatch, keep_labels=None) -> dict:
     monkeypatch.setattr(stage, "load_encoder", lambda: None)
     monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: np.zeros((len(texts), 384)))
     params = yaml.safe_load((workdir / "params.yaml").read_text())
-    for key in ("audit_real", "fetched"):
+    for key in ("audit_real", "fetched", "tuned"):
         params[key] = yaml.safe_load((REPO / "params.yaml").read_text())[key]
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
     real_answers(workdir / "real")
