@@ -167,8 +167,8 @@ def test_s3_round_trip_checksums_one_model_then_everything(origin, s3):
 def test_s3_run_cache_restores_the_stages_dvc_can_restore(origin, s3):
     # Without dvc.lock, only the run-cache knows the study's runs. DVC restores a stage from it
     # only when every output is cached (DVC skips the run-cache for `cache: false` outputs), so
-    # organism@/attack@, the prompt attacks and the real-model fetch and audit stages (whose
-    # JSON/CSV records are cache: false) re-run, deterministically: the regenerated dvc.lock
+    # organism@/attack@, the prompt attacks and the real-model fetch, tune and audit stages
+    # (whose JSON/CSV records are cache: false) re-run, deterministically: the regenerated dvc.lock
     # and results are byte-identical to the committed ones.
     url, env, _ = s3
     use_s3(origin, url)
@@ -187,7 +187,9 @@ def test_s3_run_cache_restores_the_stages_dvc_can_restore(origin, s3):
                                     "figures", "stability", "stability_figures", "reproduce",
                                     "scaling", "claims", "paper", "attack_metrics",
                                     "attack_report", "fetch@smollm2-135m",
-                                    "audit_attack@smollm2-135m", "audit_generate@smollm2-135m",
+                                    "tune@smollm2-135m-safe",
+                                    *(f"audit_{s}@{m}" for s in ("attack", "generate")
+                                      for m in ("smollm2-135m", "smollm2-135m-safe")),
                                     *prompt_attacks}
     assert md5s(fresh) == md5s(origin)
     assert run(["git", "status", "--porcelain"], fresh) == ""
