@@ -37,22 +37,25 @@ ROUND2 = (0.8, 0)  # its choice, the baseline of round 3's rule
 
 
 class _Precomputed:
-    """A stand-in classifier that returns the dumped out-of-fold verdicts, so the gate is
-    applied by EnsembleJudge itself, not by a copy of its rule."""
+    """A stand-in judge that returns precomputed verdicts (the dumped out-of-fold classifier's,
+    or the lexical judge's, computed once), so the gate is applied by EnsembleJudge itself,
+    not by a copy of its rule."""
 
-    version = "out-of-fold"
-
-    def __init__(self, labels: pd.Series, p_refuse: pd.Series):
-        self.verdicts = [Verdict(lab, float(p)) for lab, p in zip(labels, p_refuse)]
+    def __init__(self, labels: pd.Series, p_refuse: pd.Series | None, version: str):
+        self.version = version
+        probs = [None] * len(labels) if p_refuse is None else [float(p) for p in p_refuse]
+        self.verdicts = [Verdict(lab, p) for lab, p in zip(labels, probs)]
 
     def __call__(self, prompts, responses, embeddings=None):
         return self.verdicts
 
 
-def gated(clf: pd.Series, p_refuse: pd.Series, responses: pd.Series, gate: float | None,
-          min_words: int = 0):
-    """EnsembleJudge's verdicts from precomputed classifier verdicts (``gate`` None: no gate)."""
-    judge = EnsembleJudge(_Precomputed(clf, p_refuse), LexicalJudge(), gate=gate,
+def gated(clf: pd.Series, p_refuse: pd.Series, lexical: pd.Series, responses: pd.Series,
+          gate: float | None, min_words: int = 0):
+    """EnsembleJudge's verdicts from precomputed classifier and lexical verdicts (``gate``
+    None: no gate)."""
+    judge = EnsembleJudge(_Precomputed(clf, p_refuse, "out-of-fold"),
+                          _Precomputed(lexical, None, "lexical"), gate=gate,
                           min_words=min_words)
     verdicts = judge([""] * len(responses), list(responses))
     return pd.Series([v.label for v in verdicts], index=clf.index)
@@ -69,7 +72,7 @@ def main(dump: Path, variant: str = "production") -> None:
     scores = {}
     candidates = [("classifier", None, clf), (lex.version, None, d["lexical"])] + [
         (f"gate {g:g}" + (f" from {w} words" if w else ""), (g, w),
-         gated(clf, p, d["response"], g, w)) for w in MIN_WORDS for g in GATES]
+         gated(clf, p, d["lexical"], d["response"], g, w)) for w in MIN_WORDS for g in GATES]
     for name, key, pred in candidates:
         w = judge_scores(list(d.loc[written, "label"]), list(pred[written]))
         r = real_scores(list(d.loc[real, "label"]), list(pred[real]), None,
