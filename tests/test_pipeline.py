@@ -9,7 +9,9 @@ prompt attack's budget grid re-runs that attack only; a judge change re-runs jud
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -21,9 +23,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A git + DVC copy of the repository's tracked files with reduced params, reproduced once."""
-    return make_reduced_project(tmp_path_factory.mktemp("project"))
+def project(tmp_path_factory) -> Iterator[Path]:
+    """A git + DVC copy of the repository's tracked files with reduced params, reproduced once
+    (about 2 GB with its cache: removed when the module is done)."""
+    dst = tmp_path_factory.mktemp("project")
+    yield make_reduced_project(dst)
+    shutil.rmtree(dst)
 
 
 def test_repro_writes_table1_with_every_model_and_budget(project):

@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import shutil
 import socket
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -31,9 +33,22 @@ BUCKET = "rrs-test"
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    """The folder holding the study, its clones and the default remote (../rrs-dvc-store)."""
-    return tmp_path_factory.mktemp("remote")
+def root(tmp_path_factory) -> Iterator[Path]:
+    """The folder holding the study, its clones and the default remote (../rrs-dvc-store).
+
+    The study with its cache and the store take about 3 GB and each clone about 2 GB (the
+    fetched and the tuned SmolLM2 weights are most of it), so every clone is removed when its
+    test ends and the folder when the module does: the peak stays near 5 GB."""
+    dst = tmp_path_factory.mktemp("remote")
+    yield dst
+    shutil.rmtree(dst)
+
+
+@pytest.fixture(autouse=True)
+def _remove_clones(root) -> Iterator[None]:
+    yield
+    for fresh in root.glob("clone-*"):
+        shutil.rmtree(fresh)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +42,7 @@ REDUCED_SMOLLM2 = {
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(tmp_path_factory) -> Iterator[Path]:
     dst = tmp_path_factory.mktemp("smollm2")
     copy_sources(dst)
     profile = __import__("yaml").safe_load((REPO / "conf/study/smollm2.yaml").read_text())
@@ -58,7 +60,8 @@ def project(tmp_path_factory) -> Path:
             "attack_prefill@smollm2-135m", "attack_best_of_n@smollm2-135m",
             "attack_gcg@smollm2-135m", "attack_many_shot@smollm2-135m-safe", "attack_metrics",
             "paper"} <= set(stages_run(out))
-    return dst
+    yield dst
+    shutil.rmtree(dst)  # about 2 GB of weights with their cache copies
 
 
 def test_table1_and_stability_show_the_real_chat_model(project):
