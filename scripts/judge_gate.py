@@ -12,7 +12,10 @@ real-output folds:
 The rules, each fixed before its CV ran: round 2 chose the gate (on answers of any length) as
 the largest whose AI-written cue F1 stays >= 0.955 and macro-F1 >= 0.95 (the targets with a
 margin); round 3 the gate and length with the highest AI-written cue F1 whose real cue
-precision and recall are no lower than round 2's rule's, with macro-F1 >= 0.95.
+precision and recall are no lower than round 2's rule's, with macro-F1 >= 0.95. Round 4 kept
+that gate and length and added the compliance-opening rule (the last line printed), adopted
+because it changes no verdict on the AI-written folds and raises real precision without
+lowering real recall.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ GATES = (0.5, 0.7, 0.8, 0.9, 0.95)
 MIN_WORDS = (0, 30, 40, 50)  # 0: the gate on every answer (ensemble-v2)
 WRITTEN_BAR = {"cue_f1": 0.955, "macro_f1": 0.95}  # round 2's rule
 ROUND2 = (0.8, 0)  # its choice, the baseline of round 3's rule
+ROUND3 = (0.8, 30)  # round 3's choice (ensemble-v3); round 4 adds the compliance-opening rule
 
 
 class _Precomputed:
@@ -51,12 +55,12 @@ class _Precomputed:
 
 
 def gated(clf: pd.Series, p_refuse: pd.Series, lexical: pd.Series, responses: pd.Series,
-          gate: float | None, min_words: int = 0):
+          gate: float | None, min_words: int = 0, opening: bool = False):
     """EnsembleJudge's verdicts from precomputed classifier and lexical verdicts (``gate``
-    None: no gate)."""
+    None: no gate; ``opening``: round 4's compliance-opening rule)."""
     judge = EnsembleJudge(_Precomputed(clf, p_refuse, "out-of-fold"),
                           _Precomputed(lexical, None, "lexical"), gate=gate,
-                          min_words=min_words)
+                          min_words=min_words, opening=opening)
     verdicts = judge([""] * len(responses), list(responses))
     return pd.Series([v.label for v in verdicts], index=clf.index)
 
@@ -73,6 +77,8 @@ def main(dump: Path, variant: str = "production") -> None:
     candidates = [("classifier", None, clf), (lex.version, None, d["lexical"])] + [
         (f"gate {g:g}" + (f" from {w} words" if w else ""), (g, w),
          gated(clf, p, d["lexical"], d["response"], g, w)) for w in MIN_WORDS for g in GATES]
+    candidates.append(("v3 + compliance opening", None,
+                       gated(clf, p, d["lexical"], d["response"], *ROUND3, opening=True)))
     for name, key, pred in candidates:
         w = judge_scores(list(d.loc[written, "label"]), list(pred[written]))
         r = real_scores(list(d.loc[real, "label"]), list(pred[real]), None,

@@ -43,14 +43,17 @@ def harmful():
 
 def test_the_committed_params_define_a_valid_audit(cfg):
     live = {n: s for n, s in cfg.splits.items() if split_role(n, s) == "heldout"}
-    assert set(live) == {"heldout3"}
-    assert cfg.splits["heldout"].retired and cfg.splits["heldout2"].retired
+    assert set(live) == {"heldout4"}
+    assert all(cfg.splits[n].retired for n in ("heldout", "heldout2", "heldout3"))
     train = cfg.splits["train"]
+    asked = {(m, c) for n, s in cfg.splits.items() if n not in live
+             for m in s.models or cfg.models for c in s.conditions or cfg.conditions}
     for split in live.values():
         assert not set(train.prompts) & set(split.prompts)
-        # a fresh held-out batch asks a model, or under conditions, never labelled in train
-        assert (set(split.models) - set(train.models)
-                or not set(split.conditions) & set(train.conditions))
+        # a fresh held-out batch asks no model x condition that a train batch (a retired
+        # held-out one included) was labelled on: greedy answers to the same request repeat
+        assert not asked & {(m, c) for m in split.models or cfg.models
+                            for c in split.conditions or cfg.conditions}
         # every model x condition of it has >= 30 harmful answers (the rrr_error bar)
         assert split.n_harmful >= 30
     assert set(cfg.splits["heldout"].conditions) == set(train.conditions)
@@ -72,8 +75,11 @@ def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harm
     assert set(rows.loc[rows["batch"] == "real-h1", "condition"]) == set(
         cfg.splits["heldout"].conditions)
     safe = design("smollm2-135m-safe", "tuned", harmful, prompts("b", 10), small)
-    assert set(safe["batch"]) == {"real-h3"} and set(safe["split"]) == {"heldout"}
-    assert set(safe["condition"]) == set(cfg.splits["heldout3"].conditions)
+    roles = safe.groupby("batch")["split"].agg(set)
+    assert roles.to_dict() == {"real-h3": {"train"}, "real-h4": {"heldout"}}
+    for batch, split in (("real-h3", "heldout3"), ("real-h4", "heldout4")):
+        assert set(safe.loc[safe["batch"] == batch, "condition"]) == set(
+            cfg.splits[split].conditions)
     # the retired split's rows are the ones it held while it was live: same ids and batches
     live = dataclasses.replace(cfg, splits={"train": splits["train"], "heldout": dataclasses.replace(
         splits["heldout"], retired=False)})
