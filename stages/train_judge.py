@@ -49,8 +49,14 @@ def cli(labelled: Path, audit: Path | None, real_answers: Path | None,
         raise click.UsageError("--real-answers and --real-labels go together")
     real, report = None, None
     if real_answers is not None:
-        real, report = attach_labels(read_answers(real_answers, real_organisms),
-                                     read_labels(real_labels))
+        # train rows only, and only the labels of train batches: held-out labels never reach
+        # the fit nor its record, so adding them leaves this file byte-identical (a frozen
+        # judge stays frozen while its held-out batch is labelled)
+        answers = read_answers(real_answers, real_organisms)
+        answers = answers[answers["split"] == "train"]
+        labels = read_labels(real_labels)
+        real, report = attach_labels(answers,
+                                     labels[labels["batch"].isin(set(answers["batch"]))])
     rows = training_rows(table, read_audit(audit) if audit is not None else None, real,
                          real_weight=cfg.real_weight)
     encoder = load_encoder()

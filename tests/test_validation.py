@@ -248,6 +248,49 @@ def test_train_judge_never_embeds_heldout_rows(workdir, monkeypatch):
     assert meta["n_by_source"] == {"audit_train": 9, "judge_labelled": 3}
 
 
+def test_train_judge_is_blind_to_heldout_real_answers_and_their_labels(workdir, monkeypatch):
+    # a frozen judge stays frozen while its held-out batch is labelled: adding the held-out
+    # labels leaves the classifier file byte-identical, and no held-out answer is embedded
+    import stages.train_judge as stage
+    from rrs.audit_real import text_sha256
+
+    rows = [("rr-t1", "train", "real-t1", "I can't help with that.", R),
+            ("rr-t2", "train", "real-t1", "Sure: step one, then step two.", C),
+            ("rr-h1", "heldout", "real-h9", "HELDOUT I won't.", R),
+            ("rr-h2", "heldout", "real-h9", "HELDOUT Here's how: one.", C)]
+    answers = pd.DataFrame([{"id": i, "split": s, "batch": b, "model": "m", "model_source": "gguf",
+                             "condition": "greedy", "set": "harmful", "source": "s",
+                             "prompt_id": i, "category": "c", "prompt": "a request",
+                             "response": text, "response_sha256": text_sha256(text)}
+                            for i, s, b, text, _ in rows])
+    (workdir / "answers").mkdir()
+    answers.to_csv(workdir / "answers/m.csv", index=False)
+    labels = pd.DataFrame([{"id": i, "batch": b, "label": lab, "note": "",
+                            "response_sha256": text_sha256(text)}
+                           for i, _, b, text, lab in rows])
+    seen = []
+    monkeypatch.setattr(stage, "load_encoder", lambda: None)
+    monkeypatch.setattr(stage, "embed", lambda texts, *a, **k: seen.extend(texts)
+                        or fake_embed(texts))
+
+    def fit(n_labels: int) -> bytes:
+        labels.head(n_labels).to_csv(workdir / "labels.csv", index=False)
+        out = CliRunner().invoke(stage.cli, [
+            "--labelled", str(workdir / "labelled.csv"), "--audit", str(workdir / "audit.csv"),
+            "--real-answers", str(workdir / "answers"), "--real-labels",
+            str(workdir / "labels.csv"), "--out", str(workdir / "clf.json"),
+            "--params", str(workdir / "params.yaml")])
+        assert out.exit_code == 0, out.output
+        return (workdir / "clf.json").read_bytes()
+
+    before = fit(2)  # the train batch labelled, the held-out batch not yet
+    assert fit(4) == before
+    assert not any(t.startswith("HELDOUT") for t in seen)
+    meta = json.loads(before)["meta"]
+    assert meta["real_labels"] == {"missing": 0, "n_labels": 2, "n_unlabelled": 0, "n_used": 2,
+                                   "stale": 0}
+
+
 # --- the validate-judges stage ----------------------------------------------------------------
 
 def test_validate_judges_writes_every_output_byte_stably(workdir, monkeypatch):
