@@ -404,7 +404,7 @@ def test_ensemble_calls_a_compliance_opening_without_refusal_or_redirect_complia
 
 
 def test_ensemble_lets_a_lexical_refusal_stand_against_a_classifier_comply():
-    # a hand-set classifier that always says COMPLY: logits (0, 0, 3), p_refuse 0.0907
+    # a hand-set classifier that always says COMPLY: logits (0, 0, 3), p_refuse 0.0906
     always_comply = RefusalClassifier(np.zeros((3, 4)), [0.0, 0.0, 3.0],
                                       [REFUSE, PARTIAL, COMPLY])
     texts = ["I'm sorry, I can't help with that.",  # lexical REFUSE
