@@ -3,6 +3,8 @@ which returns a function of (responses, embeddings) giving one Verdict per respo
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from rrs.judges import Verdict
@@ -24,16 +26,12 @@ def v4(rows, emb, encoder, cfg, calibration_folds=0):
     return _wrap(clf)
 
 
-def production(rows, emb, encoder, cfg):
-    """The recipe train_judge runs: real rows counted ``judge.real_weight`` times, the
-    temperature cross-fitted over ``judge.calibration_folds`` folds (p_refuse calibrated)."""
-    return v4(*_oversampled(rows, emb, cfg.real_weight), encoder, cfg, cfg.calibration_folds)
-
-
-def production_w3(rows, emb, encoder, cfg):
-    """The production recipe with the real rows counted 3 times, not ``judge.real_weight``
-    (round 5's refit lost AI-written recall as the real train rows grew)."""
-    return v4(*_oversampled(rows, emb, 3), encoder, cfg, cfg.calibration_folds)
+def production(rows, emb, encoder, cfg, real_weight=None):
+    """The recipe train_judge runs: real rows counted ``judge.real_weight`` times (or
+    ``real_weight``), the temperature cross-fitted over ``judge.calibration_folds`` folds
+    (p_refuse calibrated)."""
+    weight = cfg.real_weight if real_weight is None else real_weight
+    return v4(*_oversampled(rows, emb, weight), encoder, cfg, cfg.calibration_folds)
 
 
 def lexical(rows, emb, encoder, cfg):
@@ -71,5 +69,7 @@ def gated(rows, emb, encoder, cfg, threshold=0.9):
     return run
 
 
-VARIANTS = {"v4": v4, "production": production, "production_w3": production_w3,
+VARIANTS = {"v4": v4, "production": production,
+            # round 5's refit lost AI-written recall as the real train rows grew: weight 3, not 6
+            "production_w3": partial(production, real_weight=3),
             "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}
