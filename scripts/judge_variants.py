@@ -9,29 +9,32 @@ import numpy as np
 
 from rrs.judges import Verdict
 from rrs.judges.classifier import fit_classifier
-from rrs.judges.lexical import LexicalJudge
+from rrs.judges.lexical import PHRASE_FILE, LexicalJudge
 
 
 def _wrap(clf):
     return lambda responses, emb: clf([""] * len(responses), responses, embeddings=emb)
 
 
-def v4(rows, emb, encoder, cfg, calibration_folds=0):
-    """The committed classifier-v4 recipe on these rows (uncalibrated unless asked)."""
+def v4(rows, emb, encoder, cfg, calibration_folds=0, lexical=None):
+    """The committed classifier-v4 recipe on these rows (uncalibrated unless asked), its
+    lexical features read off ``lexical`` (default: the default lexical judge)."""
     clf = fit_classifier(emb, list(rows["label"]), C=cfg.C, seed=cfg.seed,
                          calibration_folds=calibration_folds,
-                         responses=list(rows["response"]), lexical=LexicalJudge(),
+                         responses=list(rows["response"]), lexical=lexical or LexicalJudge(),
                          encoder=encoder, sentence_features=True)
     clf._encoder = encoder
     return _wrap(clf)
 
 
-def production(rows, emb, encoder, cfg, real_weight=None):
+def production(rows, emb, encoder, cfg, real_weight=None, phrases=None):
     """The recipe train_judge runs: real rows counted ``judge.real_weight`` times (or
     ``real_weight``), the temperature cross-fitted over ``judge.calibration_folds`` folds
-    (p_refuse calibrated)."""
+    (p_refuse calibrated); ``phrases``: another lexical judge's phrase file ("v6")."""
     weight = cfg.real_weight if real_weight is None else real_weight
-    return v4(*_oversampled(rows, emb, weight), encoder, cfg, cfg.calibration_folds)
+    lexical = None if phrases is None else LexicalJudge(
+        PHRASE_FILE.with_name(f"refusal_phrases_{phrases}.txt"))
+    return v4(*_oversampled(rows, emb, weight), encoder, cfg, cfg.calibration_folds, lexical)
 
 
 def lexical(rows, emb, encoder, cfg):
@@ -72,4 +75,6 @@ def gated(rows, emb, encoder, cfg, threshold=0.9):
 VARIANTS = {"v4": v4, "production": production,
             # round 5's refit lost AI-written recall as the real train rows grew: weight 3, not 6
             "production_w3": partial(production, real_weight=3),
+            # round 6: the classifier's lexical features read off lexical-v6
+            "production_lex6": partial(production, phrases="v6"),
             "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}
