@@ -1,13 +1,17 @@
 """Choose the ensemble judge's gate and length from out-of-fold classifier verdicts (no refit).
 
-Reads the dump of ``scripts/judge_cv.py --variants production --dump CV.csv`` (every train
+Reads the dump of ``scripts/judge_cv.py --variants production_lex5 --dump CV.csv`` (every train
 row's out-of-fold classifier label and calibrated ``p_refuse``; text included, so keep it
 outside the repository), applies :class:`rrs.judges.classifier.EnsembleJudge`'s rule with each
 gate and minimum length of a grid, and prints the scores on the AI-written folds and on the
 real-output folds:
 
-    python scripts/judge_cv.py --variants production --dump /tmp/cv.csv --out /tmp/cv.json
-    python scripts/judge_gate.py /tmp/cv.csv
+    python scripts/judge_cv.py --variants production_lex5 --dump /tmp/cv.csv --out /tmp/cv.json
+    python scripts/judge_gate.py /tmp/cv.csv production_lex5
+
+Rounds 2 to 5 ran with lexical-v5 (their classifier read its features, their dumps were the
+``production`` variant of the day, which is ``production_lex5`` since round 6 made v6 the
+default); the lexical verdicts here are lexical-v5's.
 
 The rules, each fixed before its CV ran: round 2 chose the gate (on answers of any length) as
 the largest whose AI-written cue F1 stays >= 0.955 and macro-F1 >= 0.95 (the targets with a
@@ -28,13 +32,13 @@ Round 6 (fixed before the lexical-v6 CV ran, with real-h5 in the real folds; ``-
 round 5's ensemble (gate 0.8 from 30 words, compliance opening, lexical cue stands) with the
 lexical judge v5 or v6 (v6's rules were written from the train folds' errors of round 5's
 judge, so on these folds they are in-sample), the classifier's lexical features read off the
-same version (the dump of ``--variants production`` for v5, ``production_lex6`` for v6), and a
+same version (the dump of ``--variants production_lex5`` for v5, ``production_lex6`` for v6), and a
 gate on answers under 30 words of none, 0.6 or 0.7 (``EnsembleJudge(short_gate=...)``); among
 those keeping the AI-written cue F1 >= 0.955 and macro-F1 >= 0.95, the highest min(real cue
 precision, real cue recall), ties broken by real cue F1, then by the fewer changes (v5 before
 v6, no short gate first):
 
-    python scripts/judge_cv.py --variants production --dump /tmp/cv5.csv
+    python scripts/judge_cv.py --variants production_lex5 --dump /tmp/cv5.csv
     python scripts/judge_cv.py --variants production_lex6 --dump /tmp/cv6.csv
     python scripts/judge_gate.py --round6 /tmp/cv5.csv /tmp/cv6.csv
 """
@@ -92,9 +96,9 @@ def gated(clf: pd.Series, p_refuse: pd.Series, lexical: pd.Series, responses: pd
     return pd.Series([v.label for v in verdicts], index=clf.index)
 
 
-def main(dump: Path, variant: str = "production") -> None:
+def main(dump: Path, variant: str = "production_lex5") -> None:
     d = pd.read_csv(dump, keep_default_na=False)
-    lex = LexicalJudge()
+    lex = LexicalJudge(PHRASE_FILE.with_name("refusal_phrases_v5.txt"))
     d["lexical"] = [lex.label(t) for t in d["response"]]
     clf, p = d[f"{variant}_label"], pd.to_numeric(d[f"{variant}_p_refuse"])
     written, real = d["source"] == "audit_train", d["source"] == "real_train"
@@ -142,7 +146,7 @@ def _scores(d: pd.DataFrame, pred: pd.Series) -> tuple[dict, dict]:
 
 def round6(dump_v5: Path, dump_v6: Path) -> None:
     """Round 6's grid and rule (the module docstring)."""
-    dumps = {"v5": (dump_v5, "production"), "v6": (dump_v6, "production_lex6")}
+    dumps = {"v5": (dump_v5, "production_lex5"), "v6": (dump_v6, "production_lex6")}
     scores = {}
     for phrases, short in ROUND6:
         path, variant = dumps[phrases]

@@ -75,6 +75,8 @@ def gated(rows, emb, encoder, cfg, threshold=0.9):
 VARIANTS = {"v4": v4, "production": production,
             # round 5's refit lost AI-written recall as the real train rows grew: weight 3, not 6
             "production_w3": partial(production, real_weight=3),
-            # round 6: the classifier's lexical features read off lexical-v6
+            # round 6: the classifier's lexical features read off one version (the default,
+            # ``production``, has read lexical-v6 since round 6; rounds 2-5 read lexical-v5)
+            "production_lex5": partial(production, phrases="v5"),
             "production_lex6": partial(production, phrases="v6"),
             "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}
