@@ -79,4 +79,5 @@ VARIANTS = {"v4": v4, "production": production,
             # ``production``, has read lexical-v6 since round 6; rounds 2-5 read lexical-v5)
             "production_lex5": partial(production, phrases="v5"),
             "production_lex6": partial(production, phrases="v6"),
+            "production_lex7": partial(production, phrases="v7"),
             "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}

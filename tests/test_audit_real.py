@@ -43,9 +43,9 @@ def harmful():
 
 def test_the_committed_params_define_a_valid_audit(cfg):
     live = {n: s for n, s in cfg.splits.items() if split_role(n, s) == "heldout"}
-    assert set(live) == {"heldout6"}
+    assert set(live) == {"heldout7"}
     assert all(cfg.splits[n].retired for n in ("heldout", "heldout2", "heldout3", "heldout4",
-                                                   "heldout5"))
+                                                   "heldout5", "heldout6"))
     train = cfg.splits["train"]
     asked = {(m, c) for n, s in cfg.splits.items() if n not in live
              for m in s.models or cfg.models for c in s.conditions or cfg.conditions}
@@ -71,7 +71,7 @@ def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harm
     by_batch = rows.groupby("batch")["split"].agg(set)
     assert by_batch["real-h1"] == {"train"} and by_batch["real-h2"] == {"train"}
     assert "real-h3" not in by_batch  # a split asks only its models
-    assert by_batch["real-h5"] == {"train"} and by_batch["real-h6"] == {"heldout"}
+    assert by_batch["real-h6"] == {"train"} and by_batch["real-h7"] == {"heldout"}
     assert set(rows.loc[rows["batch"] == "real-h2", "condition"]) == set(
         cfg.splits["heldout2"].conditions)
     assert set(rows.loc[rows["batch"] == "real-h1", "condition"]) == set(
@@ -79,9 +79,11 @@ def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harm
     safe = design("smollm2-135m-safe", "tuned", harmful, prompts("b", 10), small)
     roles = safe.groupby("batch")["split"].agg(set)
     assert roles.to_dict() == {"real-h3": {"train"}, "real-h4": {"train"},
-                               "real-h5": {"train"}, "real-h6": {"heldout"}}
+                               "real-h5": {"train"}, "real-h6": {"train"},
+                               "real-h7": {"heldout"}}
     for batch, split in (("real-h3", "heldout3"), ("real-h4", "heldout4"),
-                         ("real-h5", "heldout5"), ("real-h6", "heldout6")):
+                         ("real-h5", "heldout5"), ("real-h6", "heldout6"),
+                         ("real-h7", "heldout7")):
         assert set(safe.loc[safe["batch"] == batch, "condition"]) == set(
             cfg.splits[split].conditions)
     # the retired split's rows are the ones it held while it was live: same ids and batches
