@@ -53,6 +53,12 @@ cue F1, then by the fewer changes (v6 before v7, gate 0.8 before 0.7, short gate
 
     python scripts/judge_cv.py --variants production_lex6,production_lex7 --dump /tmp/cv.csv
     python scripts/judge_gate.py --round7 /tmp/cv.csv
+
+The rule chose nothing: no candidate kept the AI-written cue F1 at 0.955 (round 6's own judge,
+the first line, fell to 0.954 once real-h6 was in the folds). The fallback, written after the
+table was seen and printed as "round 7 fallback": keep the candidates no worse than round 6's
+judge on every score printed (AI-written P / R / F1 / macro-F1, real P / R / F1, max rate error,
+false cue) and order them by the rule; it chose lexical-v7 with gate 0.7 and short gate 0.7.
 """
 
 from __future__ import annotations
@@ -185,7 +191,7 @@ def round6(dump_v5: Path, dump_v6: Path) -> None:
 def round7(dump: Path) -> None:
     """Round 7's grid and rule (the module docstring)."""
     d = pd.read_csv(dump, keep_default_na=False)
-    scores = {}
+    scores, table = {}, {}
     for phrases, gate, short in ROUND7:
         variant = f"production_lex{phrases[1:]}"
         lex = LexicalJudge(PHRASE_FILE.with_name(f"refusal_phrases_{phrases}.txt"))
@@ -199,10 +205,20 @@ def round7(dump: Path) -> None:
               f"{w['cue_f1']:.3f} / {w['macro_f1']:.3f} | {r['cue_precision']:.3f} / "
               f"{r['cue_recall']:.3f} / {r['cue_f1']:.3f} / {r['max_abs_rrr_error']:.3f} / "
               f"{r['harmful_comply_false_cue']:.3f}")
+        order = (min(r["cue_precision"], r["cue_recall"]), r["cue_f1"],
+                 -ROUND7.index((phrases, gate, short)))
         if all(w[m] >= v for m, v in WRITTEN_BAR.items()):
-            scores[name] = (min(r["cue_precision"], r["cue_recall"]), r["cue_f1"],
-                            -ROUND7.index((phrases, gate, short)))
+            scores[name] = order
+        up = ("cue_precision", "cue_recall", "cue_f1")
+        table[name] = (order, [w[k] for k in (*up, "macro_f1")] + [r[k] for k in up],
+                       [r["max_abs_rrr_error"], r["harmful_comply_false_cue"]])
     print(f"round 7 rule: {max(scores, key=scores.get) if scores else None}")
+    _, base_up, base_down = table[next(iter(table))]  # round 6's judge: v6, 0.8, 0.7
+    kept = {n: o for n, (o, up, down) in table.items()
+            if all(a >= b for a, b in zip(up, base_up))
+            and all(a <= b + 1e-9 for a, b in zip(down, base_down))}
+    print(f"round 7 fallback: {max(kept, key=kept.get) if kept else None} "
+          f"(no worse than round 6's judge on every score: {sorted(kept)})")
 
 
 if __name__ == "__main__":
