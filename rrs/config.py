@@ -288,11 +288,18 @@ class AuditCondition:
     ``attacked`` answers with the adapter of ``audit_attack@<model>`` (its last step);
     ``temperature`` 0 is greedy, otherwise every row samples from its own stream
     ``row_seed(seed, id)`` (:mod:`rrs.sampling`).
+    ``prompt_attack`` names a prompt attack of :mod:`rrs.attacks` (prefill, many_shot,
+    best_of_n, gcg) run at one ``budget`` (prefill tokens, shots k, the N-th best-of-N sample,
+    GCG steps) with that attack's default settings and ``seed``; it decodes as the attack does
+    (greedy; best-of-N at its own temperature), so ``temperature`` stays 0. The answer kept is
+    what the study's judge sees (after a prefill: the model's continuation).
     """
     temperature: float = 0.0
     seed: int = 0
     system_prompt: str | None = None
     attacked: bool = False
+    prompt_attack: str | None = None
+    budget: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -569,6 +576,16 @@ def audit_real(params: Mapping[str, Any]) -> AuditRealParams:
         if cond.system_prompt is not None and cond.system_prompt not in cfg.system_prompts:
             raise ParamsError(f"audit_real.conditions.{name}.system_prompt: "
                               f"{cond.system_prompt!r} is not in audit_real.system_prompts")
+        if cond.prompt_attack is not None:
+            if cond.prompt_attack not in PROMPT_ATTACK_PARAMS:
+                raise ParamsError(f"audit_real.conditions.{name}.prompt_attack: "
+                                  f"{cond.prompt_attack!r} is not a prompt attack (known: "
+                                  f"{', '.join(PROMPT_ATTACK_PARAMS)})")
+            if cond.budget < 1 or cond.temperature != 0:
+                raise ParamsError(f"audit_real.conditions.{name}: a prompt attack needs a "
+                                  "budget >= 1 and decodes as the attack does (temperature 0)")
+        elif cond.budget:
+            raise ParamsError(f"audit_real.conditions.{name}.budget: only with prompt_attack")
     bad = sorted(n for n in cfg.splits if not AUDIT_SPLIT_NAME.match(str(n)))
     if bad or "train" not in cfg.splits:
         raise ParamsError(f"audit_real.splits: train and heldout, heldout2, ...; got "

@@ -59,6 +59,21 @@ the first line, fell to 0.954 once real-h6 was in the folds). The fallback, writ
 table was seen and printed as "round 7 fallback": keep the candidates no worse than round 6's
 judge on every score printed (AI-written P / R / F1 / macro-F1, real P / R / F1, max rate error,
 false cue) and order them by the rule; it chose lexical-v7 with gate 0.7 and short gate 0.7.
+
+Round 8 (fixed before its CV ran, with real-h7 in the real folds; ``--round8``): the one bar
+round 7's judge missed is the AI-written cue F1, so the rule turns round 7's around. Round 7's
+ensemble with the lexical judge v7 or v8 (v8's phrases were read off the lexical judge's
+misses on the AI-written train batches, so on those folds they are in-sample), the
+classifier's features read off the same version (``production_lex7``, ``production_lex8``), a
+gate from 30 words of 0.7 or 0.8 and under 30 words of 0.7 or 0.8. Keep the candidates no
+worse than round 7's judge (v7, 0.7, 0.7: the first line) on the real folds (cue precision,
+cue recall, max rate error, false cue on compliant harmful answers) and with AI-written
+macro-F1 >= 0.95; among them the highest AI-written cue F1, ties broken by real min(cue
+precision, recall), then by the fewer changes (v7 before v8, gate 0.7 before 0.8, short gate
+0.7 first):
+
+    python scripts/judge_cv.py --variants production_lex7,production_lex8 --dump /tmp/cv.csv
+    python scripts/judge_gate.py --round8 /tmp/cv.csv
 """
 
 from __future__ import annotations
@@ -85,6 +100,8 @@ ROUND5 = [(g, w, stands) for stands in (False, True) for g in (0.8, 0.9) for w i
 ROUND6 = [(phrases, short) for phrases in ("v5", "v6") for short in (None, 0.6, 0.7)]
 ROUND7 = [(phrases, gate, short) for phrases in ("v6", "v7") for gate in (0.8, 0.7)
           for short in (0.7, 0.8, 0.9, 0.95)]
+ROUND8 = [(phrases, gate, short) for phrases in ("v7", "v8") for gate in (0.7, 0.8)
+          for short in (0.7, 0.8)]
 
 
 class _Precomputed:
@@ -233,8 +250,32 @@ def round7(dump: Path) -> None:
           f"(no worse than round 6's judge on every score: {sorted(kept)})")
 
 
+def round8(dump: Path) -> None:
+    """Round 8's grid and rule (the module docstring)."""
+    d = pd.read_csv(dump, keep_default_na=False)
+    lexical = {p: _lexical_labels(d, p) for p in sorted({p for p, _, _ in ROUND8})}
+    rows = []
+    for i, (phrases, gate, short) in enumerate(ROUND8):
+        w, r = _ensemble(d, f"production_lex{phrases[1:]}", lexical[phrases], gate, short)
+        name = f"lexical-{phrases}, gate {gate}, short gate {short}"
+        _print_row(name, w, r, 38)
+        rows.append((name, i, w, r))
+    _, _, _, base = rows[0]  # round 7's judge: v7, 0.7, 0.7
+    kept = {name: (w["cue_f1"], min(r["cue_precision"], r["cue_recall"]), -i)
+            for name, i, w, r in rows
+            if r["cue_precision"] >= base["cue_precision"] - 1e-9
+            and r["cue_recall"] >= base["cue_recall"] - 1e-9
+            and r["max_abs_rrr_error"] <= base["max_abs_rrr_error"] + 1e-9
+            and r["harmful_comply_false_cue"] <= base["harmful_comply_false_cue"] + 1e-9
+            and w["macro_f1"] >= WRITTEN_BAR["macro_f1"]}
+    print(f"round 8 rule: {max(kept, key=kept.get) if kept else None} "
+          f"(no worse than round 7's judge on the real folds: {sorted(kept)})")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--round7":
+    if sys.argv[1] == "--round8":
+        round8(Path(sys.argv[2]))
+    elif sys.argv[1] == "--round7":
         round7(Path(sys.argv[2]))
     elif sys.argv[1] == "--round6":
         round6(Path(sys.argv[2]), Path(sys.argv[3]))

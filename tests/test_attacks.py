@@ -183,3 +183,22 @@ def test_answers_have_no_bare_carriage_return(target):
                                     [prompt_ids(target.tokenizer, TEXT)] * 16, target.gen,
                                     temperature=5.0, seeds=list(range(16)))
     assert not any("\r" in t for t in texts)
+
+
+def test_an_audit_condition_answers_what_the_registry_attack_answers(target):
+    """``audit_generate``'s prompt-attack conditions: one budget of the registry's attack, each
+    answer in the row's place, the same text the attack stage would give the judge."""
+    from rrs.config import AuditCondition
+    from stages.audit_generate import attack_answers
+
+    rows = EVAL.rename(columns={"id": "prompt_id"}).assign(
+        id=[f"rr-{i:012x}" for i in range(len(EVAL))]).iloc[::-1]  # not in id order
+    cond = AuditCondition(prompt_attack="prefill", budget=4, seed=3)
+    got = attack_answers(target, rows, cond, PAIRS)
+    run = prefill.run(target, rows[["set", "id", "category", "prompt"]].reset_index(drop=True),
+                      [4], 3, PrefillParams(seed=3), PAIRS)
+    assert got == list(run.records["response"])
+    bon = attack_answers(target, rows, AuditCondition(prompt_attack="best_of_n", budget=1,
+                                                      seed=3), PAIRS)
+    assert len(bon) == len(rows) and bon == attack_answers(
+        target, rows, AuditCondition(prompt_attack="best_of_n", budget=1, seed=3), PAIRS)
