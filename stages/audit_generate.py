@@ -68,6 +68,7 @@ def cli(alias: str, adapters: Path, benign: Path, pairs: Path, out: Path, manife
     base = load_model(entry)
     steps = adapter_steps(adapters)
     answers = pd.Series("", index=rows.index, dtype=object)
+    shots = read_table(pairs, required=("id", "category", "prompt", "response"))
     for name, group in rows.groupby("condition", sort=True):
         cond = cfg.conditions[name]
         if cond.attacked and not steps:
@@ -80,9 +81,7 @@ def cli(alias: str, adapters: Path, benign: Path, pairs: Path, out: Path, manife
         if cond.prompt_attack:
             target = Target(model, tokenizer, param_count(entry, model),
                             Shape(**model_shape(model)), gen, system)
-            answers[group.index] = attack_answers(
-                target, group, cond, read_table(pairs, required=("id", "category", "prompt",
-                                                                 "response")))
+            answers[group.index] = attack_answers(target, group, cond, shots)
         else:
             answers[group.index] = sample_rows(
                 model, tokenizer, list(group["prompt"]),
