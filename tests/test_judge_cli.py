@@ -66,7 +66,7 @@ def test_summary_names_judge_version_and_unparsed_count(tmp_path):
     (tmp_path / "responses.csv").write_text(CSV_TEXT, encoding="utf-8")
     out = rrs_judge(tmp_path, "--input", "responses.csv", "--output", "judged.csv",
                     "--judge", "lexical")
-    assert "4 responses judged by lexical (lexical-v8)" in out.stderr
+    assert "4 responses judged by lexical (lexical-v9)" in out.stderr
     assert "UNPARSED 0" in out.stderr
 
 
