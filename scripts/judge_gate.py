@@ -91,6 +91,12 @@ real max rate error, then by the fewer changes (v8 before v9, gate 0.7, 0.8, 0.6
 
     python scripts/judge_cv.py --variants production_lex8,production_lex9 --dump /tmp/cv.csv
     python scripts/judge_gate.py --round9 /tmp/cv.csv
+
+All twelve candidates passed the filter; the rule chose lexical-v9 with gate 0.6 and short
+gate 0.6 (real out-of-fold P 0.912 / R 0.891; ``ensemble-v9``). The two variants may also run
+as two processes (``--variants production_lex8 --dump A``, ``--variants production_lex9
+--dump B``, separate ``--cache`` files) and their dumps be joined column-wise: the rows and
+their order are the same.
 """
 
 from __future__ import annotations
