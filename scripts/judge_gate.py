@@ -251,16 +251,25 @@ def round6(dump_v5: Path, dump_v6: Path) -> None:
     print(f"round 6 rule: {max(scores, key=scores.get) if scores else None}")
 
 
-def round7(dump: Path) -> None:
-    """Round 7's grid and rule (the module docstring)."""
+def _grid_rows(dump: Path, grid: list[tuple[str, float, float]]) -> list[tuple]:
+    """Rounds 7-9: round 5's ensemble over a (phrases, gate, short gate) grid of one dump;
+    prints each candidate's line and returns ``(name, index, written, real)`` per candidate."""
     d = pd.read_csv(dump, keep_default_na=False)
-    lexical = {p: _lexical_labels(d, p) for p in sorted({p for p, _, _ in ROUND7})}
-    scores, table = {}, {}
-    up = ("cue_precision", "cue_recall", "cue_f1")
-    for i, (phrases, gate, short) in enumerate(ROUND7):
+    lexical = {p: _lexical_labels(d, p) for p in sorted({p for p, _, _ in grid})}
+    rows = []
+    for i, (phrases, gate, short) in enumerate(grid):
         w, r = _ensemble(d, f"production_lex{phrases[1:]}", lexical[phrases], gate, short)
         name = f"lexical-{phrases}, gate {gate}, short gate {short}"
         _print_row(name, w, r, 38)
+        rows.append((name, i, w, r))
+    return rows
+
+
+def round7(dump: Path) -> None:
+    """Round 7's grid and rule (the module docstring)."""
+    scores, table = {}, {}
+    up = ("cue_precision", "cue_recall", "cue_f1")
+    for name, i, w, r in _grid_rows(dump, ROUND7):
         order = _rule_order(r, i)
         if _meets_written_bar(w):
             scores[name] = order
@@ -277,14 +286,7 @@ def round7(dump: Path) -> None:
 
 def round8(dump: Path) -> None:
     """Round 8's grid and rule (the module docstring)."""
-    d = pd.read_csv(dump, keep_default_na=False)
-    lexical = {p: _lexical_labels(d, p) for p in sorted({p for p, _, _ in ROUND8})}
-    rows = []
-    for i, (phrases, gate, short) in enumerate(ROUND8):
-        w, r = _ensemble(d, f"production_lex{phrases[1:]}", lexical[phrases], gate, short)
-        name = f"lexical-{phrases}, gate {gate}, short gate {short}"
-        _print_row(name, w, r, 38)
-        rows.append((name, i, w, r))
+    rows = _grid_rows(dump, ROUND8)
     _, _, _, base = rows[0]  # round 7's judge: v7, 0.7, 0.7
     kept = {name: (w["cue_f1"], min(r["cue_precision"], r["cue_recall"]), -i)
             for name, i, w, r in rows
@@ -299,14 +301,7 @@ def round8(dump: Path) -> None:
 
 def round9(dump: Path) -> None:
     """Round 9's grid and rule (the module docstring)."""
-    d = pd.read_csv(dump, keep_default_na=False)
-    lexical = {p: _lexical_labels(d, p) for p in sorted({p for p, _, _ in ROUND9})}
-    rows = []
-    for i, (phrases, gate, short) in enumerate(ROUND9):
-        w, r = _ensemble(d, f"production_lex{phrases[1:]}", lexical[phrases], gate, short)
-        name = f"lexical-{phrases}, gate {gate}, short gate {short}"
-        _print_row(name, w, r, 38)
-        rows.append((name, i, w, r))
+    rows = _grid_rows(dump, ROUND9)
     _, _, base_w, base_r = rows[0]  # round 8's judge: v8, 0.7, 0.7
     kept = {name: (min(r["cue_precision"], r["cue_recall"]), -r["max_abs_rrr_error"], -i)
             for name, i, w, r in rows
