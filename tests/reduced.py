@@ -46,7 +46,8 @@ REDUCED = {
                               "heldout6": {"n_harmful": 2, "n_benign": 1},
                               "heldout7": {"n_harmful": 2, "n_benign": 1},
                               "heldout8": {"n_harmful": 2, "n_benign": 1},
-                              "heldout9": {"n_harmful": 2, "n_benign": 1}}},
+                              "heldout9": {"n_harmful": 2, "n_benign": 1},
+                              "heldout10": {"n_harmful": 2, "n_benign": 1}}},
     # every prompt attack on a two-budget grid (sections replace the defaults wholesale)
     "prompt_attacks": {"prefill": {"tokens": [2, 4]}, "best_of_n": {"n": [1, 2]},
                        "gcg": {"steps": [2, 4], "search_width": 8, "topk": 8,

@@ -43,10 +43,10 @@ def harmful():
 
 def test_the_committed_params_define_a_valid_audit(cfg):
     live = {n: s for n, s in cfg.splits.items() if split_role(n, s) == "heldout"}
-    assert set(live) == {"heldout9"}
+    assert set(live) == {"heldout10"}
     assert all(cfg.splits[n].retired for n in ("heldout", "heldout2", "heldout3", "heldout4",
                                                    "heldout5", "heldout6", "heldout7",
-                                                   "heldout8"))
+                                                   "heldout8", "heldout9"))
     train = cfg.splits["train"]
     asked = {(m, c) for n, s in cfg.splits.items() if n not in live
              for m in s.models or cfg.models for c in s.conditions or cfg.conditions}
@@ -63,7 +63,7 @@ def test_the_committed_params_define_a_valid_audit(cfg):
     assert any(c.temperature > 0 for c in cfg.conditions.values())
     assert any(c.system_prompt for c in cfg.conditions.values())
     # the live batch asks the study's prompt attacks, each at one budget
-    assert {cfg.conditions[c].prompt_attack for c in live["heldout9"].conditions} == {
+    assert {cfg.conditions[c].prompt_attack for c in live["heldout10"].conditions} == {
         "prefill", "many_shot", "best_of_n"}
 
 
@@ -75,7 +75,7 @@ def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harm
     by_batch = rows.groupby("batch")["split"].agg(set)
     assert by_batch["real-h1"] == {"train"} and by_batch["real-h2"] == {"train"}
     assert "real-h3" not in by_batch  # a split asks only its models
-    assert by_batch["real-h8"] == {"train"} and by_batch["real-h9"] == {"heldout"}
+    assert by_batch["real-h9"] == {"train"} and by_batch["real-h10"] == {"heldout"}
     assert set(rows.loc[rows["batch"] == "real-h2", "condition"]) == set(
         cfg.splits["heldout2"].conditions)
     assert set(rows.loc[rows["batch"] == "real-h1", "condition"]) == set(
@@ -85,11 +85,11 @@ def test_a_retired_heldout_split_is_train_and_the_fresh_one_is_heldout(cfg, harm
     assert roles.to_dict() == {"real-h3": {"train"}, "real-h4": {"train"},
                                "real-h5": {"train"}, "real-h6": {"train"},
                                "real-h7": {"train"}, "real-h8": {"train"},
-                               "real-h9": {"heldout"}}
+                               "real-h9": {"train"}, "real-h10": {"heldout"}}
     for batch, split in (("real-h3", "heldout3"), ("real-h4", "heldout4"),
                          ("real-h5", "heldout5"), ("real-h6", "heldout6"),
                          ("real-h7", "heldout7"), ("real-h8", "heldout8"),
-                         ("real-h9", "heldout9")):
+                         ("real-h9", "heldout9"), ("real-h10", "heldout10")):
         assert set(safe.loc[safe["batch"] == batch, "condition"]) == set(
             cfg.splits[split].conditions)
     # the retired split's rows are the ones it held while it was live: same ids and batches
