@@ -82,4 +82,5 @@ VARIANTS = {"v4": v4, "production": production,
             "production_lex7": partial(production, phrases="v7"),
             "production_lex8": partial(production, phrases="v8"),
             "production_lex9": partial(production, phrases="v9"),
+            "production_lex10": partial(production, phrases="v10"),
             "lexical": lexical, "v4x3": v4x3, "v4x6": v4x6, "gated": gated}

@@ -465,8 +465,8 @@ class EnsembleJudge:
     lexical_stands=False`` is ``ensemble-v3``, ``lexical_stands=False`` ``ensemble-v4``,
     ``short_gate=None`` ``ensemble-v5`` (v1 / v2 as they were: ``opening=False,
     lexical_stands=False``); ``ensemble-v6`` has the short gate, ``ensemble-v7`` is v6's
-    rules with lexical-v7 as the partner, ``ensemble-v8`` with lexical-v8 and
-    ``ensemble-v9`` with lexical-v9 (or later).
+    rules with lexical-v7 as the partner, ``ensemble-v8`` with lexical-v8,
+    ``ensemble-v9`` with lexical-v9 and ``ensemble-v10`` with lexical-v10 (or later).
     """
 
     name = "ensemble"
@@ -516,8 +516,8 @@ class EnsembleJudge:
             generation = (6 if short_gate is not None else 5 if lexical_stands else 4 if opening
                           else 3)
             if generation == 6 and _lexical_generation(lexical.version) >= 7:
-                # rounds 7 to 9: the same rules with lexical-v7 / v8 / v9 as the partner
-                generation = min(_lexical_generation(lexical.version), 9)
+                # rounds 7 to 10: the same rules with lexical-v7 / v8 / v9 / v10 as the partner
+                generation = min(_lexical_generation(lexical.version), 10)
             self.version = (f"ensemble-v{generation}({parts}, gate {gate:g} from "
                             f"{min_words} words{rule})")
 
